@@ -1,0 +1,1 @@
+"""Ingest: turn the files a city has into the canonical tables, all or nothing."""

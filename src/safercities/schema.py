@@ -1,0 +1,80 @@
+"""The canonical tables of a workspace, written once for every backend."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Column name -> SQL type; types are the common subset of DuckDB and PostgreSQL.
+TABLES: dict[str, dict[str, str]] = {
+    "meta": {"key": "VARCHAR PRIMARY KEY", "value": "VARCHAR"},
+    "imports": {
+        "import_id": "INTEGER PRIMARY KEY",
+        "kind": "VARCHAR NOT NULL",
+        "file": "VARCHAR NOT NULL",
+        "sha256": "VARCHAR NOT NULL",
+        "rows_read": "BIGINT NOT NULL",
+        "rows_accepted": "BIGINT NOT NULL",
+        "rows_rejected": "BIGINT NOT NULL",
+        "username": "VARCHAR NOT NULL",
+        "started_at": "TIMESTAMPTZ NOT NULL",
+        "finished_at": "TIMESTAMPTZ NOT NULL",
+        "options": "VARCHAR",
+        "warnings": "VARCHAR",
+        "status": "VARCHAR NOT NULL",
+    },
+    "rejects": {
+        "import_id": "INTEGER NOT NULL",
+        "file": "VARCHAR NOT NULL",
+        "row_number": "BIGINT NOT NULL",
+        "column_name": "VARCHAR",
+        "reason": "VARCHAR NOT NULL",
+        "raw": "VARCHAR",
+    },
+    "audit_log": {
+        "at": "TIMESTAMPTZ NOT NULL",
+        "username": "VARCHAR NOT NULL",
+        "action": "VARCHAR NOT NULL",
+        "target": "VARCHAR NOT NULL",
+        "detail": "VARCHAR",
+    },
+    "areas": {
+        "area_id": "VARCHAR PRIMARY KEY",
+        "name": "VARCHAR",
+        "level": "VARCHAR NOT NULL",
+        "parent_id": "VARCHAR",
+        "population": "DOUBLE",
+        "geometry": "GEOMETRY NOT NULL",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "offence_codes": {
+        "local_code": "VARCHAR PRIMARY KEY",
+        "local_label": "VARCHAR",
+        "iccs_code": "VARCHAR NOT NULL",
+        "import_id": "INTEGER",
+    },
+    "incidents": {
+        "incident_id": "VARCHAR NOT NULL",
+        "occurred_from": "TIMESTAMPTZ NOT NULL",
+        "occurred_to": "TIMESTAMPTZ NOT NULL",
+        "reported_at": "TIMESTAMPTZ",
+        "offence_code": "VARCHAR NOT NULL",
+        "offence_label": "VARCHAR",
+        "iccs_code": "VARCHAR NOT NULL",
+        "x": "DOUBLE NOT NULL",
+        "y": "DOUBLE NOT NULL",
+        "area_id": "VARCHAR NOT NULL",
+        "location_type": "VARCHAR",
+        "attributes": "VARCHAR",
+        "import_id": "INTEGER NOT NULL",
+        "source_row": "BIGINT NOT NULL",
+    },
+}
+
+
+def create_statements() -> list[str]:
+    """``CREATE TABLE`` statements for every canonical table."""
+    out = []
+    for table, columns in TABLES.items():
+        cols = ", ".join(f"{name} {sqltype}" for name, sqltype in columns.items())
+        out.append(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+    return out
