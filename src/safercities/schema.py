@@ -27,6 +27,7 @@ TABLES: dict[str, dict[str, str]] = {
         "file": "VARCHAR NOT NULL",
         "row_number": "BIGINT NOT NULL",
         "column_name": "VARCHAR",
+        "reason_code": "VARCHAR NOT NULL",
         "reason": "VARCHAR NOT NULL",
         "raw": "VARCHAR",
     },

@@ -1,0 +1,1 @@
+"""Statistics as pure functions: arrays in, frozen results (with ``to_frame()``) out, no I/O."""
