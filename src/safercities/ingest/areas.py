@@ -37,6 +37,8 @@ WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
 """Column names tried, in order, when a CSV's WKT column is not named."""
 RAW_WKT_CHARS = 200
 """Geometry text kept in a reject's ``raw`` JSON."""
+WESTERN_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
+"""Preferred when charset-normalizer finds these as likely as another code page."""
 ROWS_LISTED = 10
 """Row numbers listed in a warning before it says ``…``."""
 
@@ -127,9 +129,14 @@ def _decode(path: Path, encoding: str | None) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches:
         raise InputError("cannot detect the file's encoding", file=path, hint="give it with --encoding")
+    # Short files often tie between code pages (cp1250 vs cp1252 for "Peñuelas"): among the least chaotic
+    # matches, prefer Western European, the encoding of Spanish, French and English files not in UTF-8.
+    calm = [m for m in matches if m.chaos <= matches[0].chaos]
+    western = [m for m in calm if set(m.could_be_from_charset) & set(WESTERN_ENCODINGS)]
+    best = western[0] if western else matches[0]
     return str(best)
 
 
