@@ -196,7 +196,8 @@ def _read_csv(
                 hint="name it with --geometry",
             )
         wkt_col = found[0]
-    wkt = frame[wkt_col].str.strip()
+    # ragged rows leave NaN; an EWKT prefix ("SRID=4326;") is dropped: the CRS comes from source_crs
+    wkt = frame[wkt_col].fillna("").str.strip().str.replace(r"^SRID=\d+;", "", regex=True)
     missing = (wkt == "").to_numpy()
     geoms = np.asarray(shapely.from_wkt(_pick(missing, None, wkt.to_numpy(dtype=object)), on_invalid="ignore"))
     status = _pick(missing, "missing", _pick(pd.isna(geoms), "unparseable", ""))
@@ -328,13 +329,13 @@ class _Rejects:
         self.bad[idx] = True
 
 
-def _raw_json(attrs: pd.DataFrame, wkt: np.ndarray) -> np.ndarray:
+def _raw_json(attrs: pd.DataFrame, wkt: np.ndarray, geom_col: str) -> np.ndarray:
     """Each row's attributes as JSON text, with its geometry as WKT cut to RAW_WKT_CHARS characters."""
     raw = attrs.copy()
     cut = pd.Series(wkt, index=raw.index, dtype=object)
     long = cut.notna() & (cut.astype(str).str.len() > RAW_WKT_CHARS)
     cut[long] = cut[long].astype(str).str.slice(0, RAW_WKT_CHARS) + "…"
-    raw["geometry"] = cut
+    raw[geom_col] = cut
     if len(raw) == 0:
         return np.array([], dtype=object)
     text = raw.to_json(orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str)
@@ -422,7 +423,7 @@ def read_areas(
                 f"{path}: the file has no CRS (e.g. a shapefile without its .prj); "
                 "give the CRS of its coordinates with --source-crs"
             )
-        if source is not None and file_crs is not None and source != file_crs:
+        if source is not None and file_crs is not None and not source.equals(file_crs, ignore_axis_order=True):
             warnings.append(
                 f"{path.name}: the file says its CRS is {file_crs.to_string()}; "
                 f"read as {source.to_string()} as --source-crs asks"
@@ -545,7 +546,7 @@ def read_areas(
     )
     if rejects.parts:
         found = pd.concat(rejects.parts, ignore_index=True).sort_values("index", kind="stable")
-        raw = _raw_json(attrs.iloc[found["index"].unique()], wkt_text[found["index"].unique()])
+        raw = _raw_json(attrs.iloc[found["index"].unique()], wkt_text[found["index"].unique()], geom_col)
         raw_by_index = dict(zip(found["index"].unique(), raw, strict=True))
         table = pd.DataFrame(
             {
