@@ -61,7 +61,9 @@ class WorkspaceConfig:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InputError(f"Unknown time zone '{self.timezone}': use an IANA name such as America/Mexico_City.") from exc
+            raise InputError(
+                f"Unknown time zone '{self.timezone}': use an IANA name such as America/Mexico_City."
+            ) from exc
 
     @property
     def pyproj_crs(self) -> pyproj.CRS:

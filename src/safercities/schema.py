@@ -32,7 +32,7 @@ TABLES: dict[str, dict[str, str]] = {
         "raw": "VARCHAR",
     },
     "audit_log": {
-        "at": "TIMESTAMPTZ NOT NULL",
+        "changed_at": "TIMESTAMPTZ NOT NULL",
         "username": "VARCHAR NOT NULL",
         "action": "VARCHAR NOT NULL",
         "target": "VARCHAR NOT NULL",

@@ -85,7 +85,9 @@ class Mapping:
         c = self.columns
         where = {"file": self.origin}
         if self.source.format not in FORMATS:
-            raise MappingError(f"source.format must be one of {', '.join(FORMATS)}; got '{self.source.format}'", **where)
+            raise MappingError(
+                f"source.format must be one of {', '.join(FORMATS)}; got '{self.source.format}'", **where
+            )
         if self.source.decimal not in (".", ","):
             raise MappingError(f"source.decimal must be '.' or ','; got '{self.source.decimal}'", **where)
         if self.dates.order not in DATE_ORDERS:
@@ -101,7 +103,9 @@ class Mapping:
         if bool(c.x) != bool(c.y):
             raise MappingError("columns.x and columns.y go together", **where)
         if not c.x:
-            raise MappingError("columns.x and columns.y are required: incidents are placed in areas by their point", **where)
+            raise MappingError(
+                "columns.x and columns.y are required: incidents are placed in areas by their point", **where
+            )
 
 
 _SECTIONS = {"source": SourceOptions, "columns": Columns, "dates": DateOptions}

@@ -203,8 +203,10 @@ def _read_excel(path: Path, source: SourceOptions) -> RawTable:
     text = frame.apply(
         lambda col: col.map(
             lambda v: (
-                None if v is None or (isinstance(v, float) and np.isnan(v))
-                else v.strftime("%Y-%m-%dT%H:%M:%S") if isinstance(v, pd.Timestamp)
+                None
+                if v is None or (isinstance(v, float) and np.isnan(v))
+                else v.strftime("%Y-%m-%dT%H:%M:%S")
+                if isinstance(v, pd.Timestamp)
                 else str(v)
             )
         )
@@ -254,7 +256,15 @@ def read_table(path: Path, source: SourceOptions) -> RawTable:
     kind = source.format
     if kind == "auto":
         suffix = path.suffix.lower()
-        kind = {".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".parquet": "parquet", ".pq": "parquet",
-                ".geojson": "geojson", ".json": "geojson", ".gpkg": "geojson"}.get(suffix, "csv")
+        kind = {
+            ".xlsx": "excel",
+            ".xlsm": "excel",
+            ".xls": "excel",
+            ".parquet": "parquet",
+            ".pq": "parquet",
+            ".geojson": "geojson",
+            ".json": "geojson",
+            ".gpkg": "geojson",
+        }.get(suffix, "csv")
     reader = {"csv": _read_csv, "excel": _read_excel, "parquet": _read_parquet, "geojson": _read_geojson}[kind]
     return reader(path, source)

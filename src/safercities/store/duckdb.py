@@ -70,7 +70,8 @@ class DuckDBStore:
         """Insert an Arrow table whose column names are a subset of the table's columns."""
         columns = [c for c in rows.column_names if c in TABLES[table]]
         select = ", ".join(
-            f"ST_GeomFromWKB(new_rows.{c})" if TABLES[table][c].startswith("GEOMETRY") else f"new_rows.{c}" for c in columns
+            f"ST_GeomFromWKB(new_rows.{c})" if TABLES[table][c].startswith("GEOMETRY") else f"new_rows.{c}"
+            for c in columns
         )
         self.con.register("new_rows", rows)
         try:
@@ -80,9 +81,7 @@ class DuckDBStore:
 
     def read(self, table: str, where: str | None = None, params: list[object] | None = None) -> pd.DataFrame:
         """A canonical table as a data frame (geometry as WKB bytes)."""
-        cols = ", ".join(
-            f"ST_AsWKB({c}) AS {c}" if t.startswith("GEOMETRY") else c for c, t in TABLES[table].items()
-        )
+        cols = ", ".join(f"ST_AsWKB({c}) AS {c}" if t.startswith("GEOMETRY") else c for c, t in TABLES[table].items())
         sql = f"SELECT {cols} FROM {table}" + (f" WHERE {where}" if where else "")
         return self.con.execute(sql, params or []).df()
 
@@ -118,15 +117,34 @@ class DuckDBStore:
         self.con.register("candidate_ids", pa.table({"incident_id": ids}))
         try:
             return self.con.execute(
-                "SELECT DISTINCT i.incident_id, i.import_id FROM incidents i "
-                "JOIN candidate_ids c USING (incident_id)"
+                "SELECT DISTINCT i.incident_id, i.import_id FROM incidents i JOIN candidate_ids c USING (incident_id)"
             ).fetch_arrow_table()
         finally:
             self.con.unregister("candidate_ids")
 
+    def replace_offence_codes(self, rows: pa.Table) -> None:
+        """Insert local offence codes, replacing the ICCS code of those already known."""
+        self.con.register("new_codes", rows)
+        try:
+            self.con.execute("DELETE FROM offence_codes WHERE local_code IN (SELECT local_code FROM new_codes)")
+            self.con.execute("INSERT INTO offence_codes SELECT local_code, local_label, iccs_code, import_id FROM new_codes")
+        finally:
+            self.con.unregister("new_codes")
+
+    def iccs_sections(self) -> list[str]:
+        """The ICCS level-1 sections the city records (its offence table and its incidents)."""
+        rows = self.con.execute(
+            "SELECT DISTINCT substr(iccs_code, 1, 2) AS s FROM offence_codes "
+            "UNION SELECT DISTINCT substr(iccs_code, 1, 2) FROM incidents ORDER BY 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
     # -- areas ------------------------------------------------------------------------------------
     def areas(self) -> pd.DataFrame:
-        return self.read("areas")
+        """Areas with their geometry as WKB ``bytes`` (shapely does not take DuckDB's bytearray)."""
+        frame = self.read("areas")
+        frame["geometry"] = [bytes(g) for g in frame["geometry"]]  # one per area, not per incident
+        return frame
 
     # -- the count cube ---------------------------------------------------------------------------
     def cube(self, by: str, lineage: pd.DataFrame, sections: list[str], timezone: str) -> pd.DataFrame:
