@@ -412,3 +412,14 @@ def test_same_crs_spelled_differently_does_not_warn(tmp_path: Path) -> None:
     path = tmp_path / "areas.geojson"  # GeoJSON says OGC:CRS84, the user says EPSG:4326
     _nested().to_file(path, driver="GeoJSON", engine="pyogrio")
     assert _read(path, source_crs="EPSG:4326").warnings == ()
+
+
+def test_lineage_cycle_and_duplicate_ids_raise() -> None:
+    cyclic = pd.DataFrame(
+        {"area_id": ["A", "B", "K", "W"], "parent_id": ["B", "A", "A", None], "level": ["x", "x", "z", "w"]}
+    )
+    with pytest.raises(InputError, match="cycle"):
+        lineage(cyclic, "w")
+    repeated = pd.DataFrame({"area_id": ["A", "A"], "parent_id": [None, None], "level": ["x", "x"]})
+    with pytest.raises(InputError, match="unique; repeated: 'A'"):
+        finest_level_ids(repeated)

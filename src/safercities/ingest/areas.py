@@ -583,11 +583,24 @@ def _check_cycles(parent_pos: np.ndarray, ids: np.ndarray, path: Path) -> None:
 # --------------------------------------------------------------------------------------------- hierarchy
 
 
+def _tree(areas: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, position of each area's parent or -1, has-no-children mask) of an areas table."""
+    ids = areas["area_id"].astype(str).to_numpy(dtype=object)
+    index = pd.Index(ids, dtype=object)
+    if not index.is_unique:
+        dup = sorted(set(index[index.duplicated()]))[:ROWS_LISTED]
+        raise InputError(f"area ids must be unique; repeated: {', '.join(map(repr, dup))}")
+    parents = areas["parent_id"].astype(object)
+    parent_pos = index.get_indexer(parents.where(parents.notna(), None).to_numpy(dtype=object))
+    has_child = np.zeros(len(ids), dtype=bool)
+    has_child[parent_pos[parent_pos >= 0]] = True
+    return ids, parent_pos, ~has_child
+
+
 def finest_level_ids(areas: pd.DataFrame) -> set[str]:
     """Ids of the areas that have no children: the units incidents are counted in."""
-    ids = areas["area_id"].astype(str)
-    parents = set(areas["parent_id"].dropna().astype(str))
-    return set(ids[~ids.isin(parents)])
+    ids, _, finest = _tree(areas)
+    return {str(i) for i in ids[finest]}
 
 
 def lineage(areas: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -599,21 +612,21 @@ def lineage(areas: pd.DataFrame, level: str) -> pd.DataFrame:
     levels = sorted(set(areas["level"].dropna().astype(str)))
     if level not in levels:
         raise InputError(f"unknown level '{level}'; the levels present are: {', '.join(map(repr, levels))}")
-    ids = areas["area_id"].astype(str).to_numpy(dtype=object)
-    parent_of = pd.Series(areas["parent_id"].astype(object).to_numpy(), index=ids)
-    parent_of = parent_of.where(parent_of.notna(), None)
-    level_of = pd.Series(areas["level"].astype(str).to_numpy(), index=ids)
-    finest = sorted(finest_level_ids(areas))
-    current = pd.Series(finest, dtype=object)
-    target = pd.Series([None] * len(finest), dtype=object)
+    ids, parent_pos, finest = _tree(areas)
+    at_level = areas["level"].astype(str).to_numpy() == level
+    current = np.flatnonzero(finest)
+    start = current.copy()
+    target = np.full(len(current), -1)
     for _ in range(len(ids) + 1):
-        alive = current.notna()
-        if not alive.any():
-            break
-        hit = alive & target.isna() & current.map(level_of).eq(level).fillna(False).astype(bool)
+        walking = current >= 0
+        hit = walking & at_level[np.maximum(current, 0)]
         target[hit] = current[hit]
-        current = current.map(parent_of).where(alive & target.isna(), None)
-        current = current.where(current.isin(ids), None)
+        current = np.where(walking & ~hit, parent_pos[np.maximum(current, 0)], -1)
+        if (current < 0).all():
+            break
     else:
         raise InputError("the parent links form a cycle; lineage cannot be traced")
-    return pd.DataFrame({"area_id": pd.Series(finest, dtype="str"), "target_id": target})
+    target_ids = np.where(target >= 0, ids[np.maximum(target, 0)], None)
+    return pd.DataFrame(
+        {"area_id": pd.Series(ids[start], dtype="str"), "target_id": pd.Series(target_ids, dtype=object)}
+    )
