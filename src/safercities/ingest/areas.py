@@ -240,7 +240,7 @@ def _as_text(values: pd.Series) -> np.ndarray:
         text = values[present].astype(str).str.strip().to_numpy(dtype=object)
     else:
         num = values[present].to_numpy(dtype=float)
-        whole = np.isfinite(num) & (num == np.floor(num))
+        whole = np.isfinite(num) & (num == np.floor(num)) & (np.abs(num) < 2**53)  # exact as int64
         text = np.where(
             whole,
             pd.Series(np.where(whole, num, 0)).astype("int64").astype(str).to_numpy(dtype=object),
