@@ -378,7 +378,9 @@ class Workspace:
                     }
                 ),
             )
-            self._audit("replace" if earlier else "import", kind, {"import_id": import_id, "file": str(path), "sha256": sha})
+            self._audit(
+                "replace" if earlier else "import", kind, {"import_id": import_id, "file": str(path), "sha256": sha}
+            )
         if kind == "areas":
             (self.root / ".cache" / "area_index.bin").unlink(missing_ok=True)
         by_reason = rejects["reason_code"].value_counts().to_dict() if len(rejects) else {}
@@ -429,9 +431,11 @@ class Workspace:
         """Population of each area at ``level``: its own figure, else the sum of its finest areas'."""
         areas = self.store.areas().set_index("area_id")
         links = lineage(areas.reset_index(), level).dropna(subset=["target_id"])
-        summed = links.assign(population=areas["population"].reindex(links["area_id"]).to_numpy()).groupby(
-            "target_id"
-        )["population"].sum(min_count=1)
+        summed = (
+            links.assign(population=areas["population"].reindex(links["area_id"]).to_numpy())
+            .groupby("target_id")["population"]
+            .sum(min_count=1)
+        )
         own = areas.loc[areas["level"] == level, "population"]
         return own.fillna(summed.reindex(own.index))
 
@@ -481,9 +485,7 @@ def find_root(start: Path | str | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).exists():
             return folder
-    raise WorkspaceError(
-        f"no workspace in {here} or above it: run `safercities init DIR` or pass -w/--workspace DIR"
-    )
+    raise WorkspaceError(f"no workspace in {here} or above it: run `safercities init DIR` or pass -w/--workspace DIR")
 
 
 def open_workspace(folder: Path | str | None = None, read_only: bool = False) -> Workspace:

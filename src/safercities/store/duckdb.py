@@ -127,7 +127,9 @@ class DuckDBStore:
         self.con.register("new_codes", rows)
         try:
             self.con.execute("DELETE FROM offence_codes WHERE local_code IN (SELECT local_code FROM new_codes)")
-            self.con.execute("INSERT INTO offence_codes SELECT local_code, local_label, iccs_code, import_id FROM new_codes")
+            self.con.execute(
+                "INSERT INTO offence_codes SELECT local_code, local_label, iccs_code, import_id FROM new_codes"
+            )
         finally:
             self.con.unregister("new_codes")
 
@@ -185,3 +187,139 @@ class DuckDBStore:
         finally:
             self.con.unregister("lineage")
             self.con.unregister("sections")
+
+    # -- data quality -----------------------------------------------------------------------------
+    # Aggregations for `safercities quality` (safercities.quality): each returns a few rows, however
+    # many incidents the store holds. Rejects and imports are those of incident files only.
+    def quality_totals(self) -> dict[str, int]:
+        """Rows read, accepted and rejected over the committed incident imports, and what the tables hold."""
+        row = self.con.execute(
+            """
+            SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_accepted), 0), coalesce(sum(rows_rejected), 0),
+                   (SELECT count(*) FROM incidents),
+                   (SELECT count(*) FROM rejects r JOIN imports m USING (import_id) WHERE m.kind = 'incidents')
+            FROM imports WHERE kind = 'incidents' AND status = 'committed'
+            """
+        ).fetchone()
+        values = [int(v) for v in row] if row else [0] * 5
+        keys = ("rows_read", "rows_accepted", "rows_rejected", "incidents", "rejects")
+        return dict(zip(keys, values, strict=True))
+
+    def quality_completeness(self, timezone: str) -> dict[str, int]:
+        """Non-empty counts of the optional incident fields and counts by occurrence window length.
+
+        Window lengths are measured on the local wall clock of ``timezone``, so that a local day is
+        one day long on the days clocks change.
+        """
+        row = self.con.execute(
+            """
+            WITH w AS (
+                SELECT *, timezone(?, occurred_to) - timezone(?, occurred_from) AS span FROM incidents
+            )
+            SELECT count(*),
+                   count(reported_at),
+                   count(*) FILTER (WHERE nullif(trim(location_type), '') IS NOT NULL),
+                   count(*) FILTER (WHERE nullif(trim(offence_label), '') IS NOT NULL),
+                   count(*) FILTER (WHERE nullif(trim(attributes), '') IS NOT NULL AND trim(attributes) <> '{}'),
+                   count(*) FILTER (WHERE occurred_to <= occurred_from),
+                   count(*) FILTER (WHERE occurred_to > occurred_from AND span <= INTERVAL 1 DAY),
+                   count(*) FILTER (WHERE span > INTERVAL 1 DAY AND span <= INTERVAL 7 DAY),
+                   count(*) FILTER (WHERE span > INTERVAL 7 DAY AND span <= INTERVAL 31 DAY),
+                   count(*) FILTER (WHERE span > INTERVAL 31 DAY)
+            FROM w
+            """,
+            [timezone, timezone],
+        ).fetchone()
+        keys = (
+            "incidents",
+            "reported_at",
+            "location_type",
+            "offence_label",
+            "attributes",
+            "moment",
+            "window_1d",
+            "window_7d",
+            "window_31d",
+            "window_longer",
+        )
+        return dict(zip(keys, [int(v) for v in row] if row else [0] * len(keys), strict=True))
+
+    def quality_rejects_by_reason(self) -> pd.DataFrame:
+        """reason_code, count, and the first such reject (import_id, file, row_number, reason)."""
+        return self.con.execute(
+            """
+            SELECT r.reason_code, count(*) AS count,
+                   arg_min(r.import_id, (r.import_id, r.row_number)) AS import_id,
+                   arg_min(r.file, (r.import_id, r.row_number)) AS file,
+                   arg_min(r.row_number, (r.import_id, r.row_number)) AS row_number,
+                   arg_min(r.reason, (r.import_id, r.row_number)) AS reason
+            FROM rejects r JOIN imports m USING (import_id)
+            WHERE m.kind = 'incidents'
+            GROUP BY r.reason_code
+            ORDER BY count DESC, r.reason_code
+            """
+        ).df()
+
+    def quality_exact_duplicates(self) -> dict[str, int]:
+        """Accepted incidents sharing x, y, occurred_from and offence_code: groups, rows in them, extra rows."""
+        row = self.con.execute(
+            """
+            SELECT count(*), coalesce(sum(n), 0), coalesce(sum(n - 1), 0) FROM (
+                SELECT count(*) AS n FROM incidents GROUP BY x, y, occurred_from, offence_code HAVING count(*) > 1
+            )
+            """
+        ).fetchone()
+        values = [int(v) for v in row] if row else [0, 0, 0]
+        return dict(zip(("groups", "rows", "surplus"), values, strict=True))
+
+    def quality_monthly(self, timezone: str) -> pd.DataFrame:
+        """Incidents per local month (by occurred_from) from the first month to the last, zeros included."""
+        return self.con.execute(
+            """
+            WITH m AS (SELECT date_trunc('month', timezone(?, occurred_from))::DATE AS month FROM incidents),
+            counts AS (SELECT month, count(*) AS count FROM m GROUP BY month),
+            months AS (
+                SELECT unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH))::DATE AS month FROM m
+            )
+            SELECT months.month, coalesce(counts.count, 0)::BIGINT AS count
+            FROM months LEFT JOIN counts USING (month)
+            ORDER BY months.month
+            """,
+            [timezone],
+        ).df()
+
+    def quality_delays(self, quantiles: list[float], long_days: float) -> dict[str, object]:
+        """Reporting delay (reported_at - occurred_to, days): count, quantiles, negatives and long delays."""
+        row = self.con.execute(
+            """
+            WITH d AS (
+                SELECT (epoch_us(reported_at) - epoch_us(occurred_to)) / 86400e6 AS days
+                FROM incidents WHERE reported_at IS NOT NULL
+            )
+            SELECT count(*), quantile_cont(days, ?::DOUBLE[]), count(*) FILTER (WHERE days < 0),
+                   count(*) FILTER (WHERE days > ?), min(days), max(days), avg(days)
+            FROM d
+            """,
+            [quantiles, long_days],
+        ).fetchone()
+        if row is None:
+            row = (0, None, 0, 0, None, None, None)
+        keys = ("count", "quantiles", "negative", "long", "min", "max", "mean")
+        return dict(zip(keys, row, strict=True))
+
+    def quality_offence_mix(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Incidents by ICCS section (section, count) and by local offence (code, label, iccs_code, count)."""
+        sections = self.con.execute(
+            "SELECT substr(iccs_code, 1, 2) AS section, count(*) AS count FROM incidents "
+            "GROUP BY section ORDER BY count DESC, section"
+        ).df()
+        local = self.con.execute(
+            """
+            SELECT i.offence_code, coalesce(mode(nullif(trim(i.offence_label), '')), any_value(o.local_label))
+                       AS offence_label,
+                   mode(i.iccs_code) AS iccs_code, count(*) AS count
+            FROM incidents i LEFT JOIN offence_codes o ON o.local_code = i.offence_code
+            GROUP BY i.offence_code ORDER BY count DESC, i.offence_code
+            """
+        ).df()
+        return sections, local
