@@ -9,6 +9,9 @@ Ours: ``sc.init`` a fresh workspace (areas imported beforehand, not timed), then
 ``ws.import_incidents(csv, mapping=...)``. Peer: ``pandas.read_csv`` + date parsing + geopandas
 ``sjoin`` + write the same columns to the same DuckDB table (or Parquet). Exactness: the same
 rows per area_id in both stores. Goal ≤ 0.33 and peak memory < 2 GiB at M.
+Note for the writer: the API is ``ws.import_areas(path, id=COLUMN, ...)`` and
+``ws.import_incidents(path, mapping=Mapping | path | None, preset_name=...)``; an import is one transaction
+and a repeat of the same file is a no-op, so each timed run needs a fresh workspace (or ``replace=True``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ ROWS = {"S": 100_000, "M": 1_000_000, "L": 10_000_000}
 
 
 def skip_reason() -> str | None:
-    return workspace_missing() or "the B0 workload is not written yet (see bench/cases/b0_import.py)"
+    return workspace_missing() or (
+        "safercities.workspace exists now, but the B0 workload (CSV + mapping + peer) is not written yet: "
+        "see bench/cases/b0_import.py"
+    )
 
 
 def params(size: str) -> list[dict[str, Any]]:
