@@ -67,7 +67,7 @@ def test_geojson_nested_levels_and_lineage(tmp_path: Path) -> None:
     areas = got.areas
     assert list(areas.columns) == ["area_id", "name", "level", "parent_id", "population", "geometry", "source_row"]
     assert areas.crs == pyproj.CRS(UTM14)
-    assert areas["source_row"].tolist() == list(range(1, 8))
+    assert areas["source_row"].tolist() == list(range(2, 9))  # spreadsheet rows
     assert dict(zip(areas["area_id"], areas["level"], strict=True))["D2K1"] == "community"
     assert areas.loc[areas["area_id"] == "C", "parent_id"].iloc[0] is None
     assert shapely.is_valid(areas.geometry.values).all()
@@ -171,7 +171,7 @@ def test_bowtie_repaired_with_warning(tmp_path: Path) -> None:
     path = _csv(tmp_path, [f"A;a;;;;{SQUARE}", f"B;b;;;;{bowtie}"])
     got = _read(path, source_crs=UTM14)
     assert got.rejects.empty
-    assert got.warnings == ("1 invalid geometry repaired with make_valid (rows 2)",)
+    assert got.warnings == ("1 invalid geometry repaired with make_valid (rows 3)",)
     fixed = got.areas.geometry.iloc[1]
     assert fixed.geom_type == "MultiPolygon" and fixed.is_valid and len(fixed.geoms) == 2
     assert fixed.area == pytest.approx(5_000)
@@ -182,7 +182,7 @@ def test_repair_that_leaves_no_polygon_is_rejected(tmp_path: Path) -> None:
     path = _csv(tmp_path, [f"A;a;;;;{SQUARE}", f"B;b;;;;{flat}"])
     got = _read(path, source_crs=UTM14)
     assert got.areas["area_id"].tolist() == ["A"]
-    assert got.rejects["row_number"].tolist() == [2]
+    assert got.rejects["row_number"].tolist() == [3]
     assert (
         got.rejects["reason"].iloc[0].startswith("invalid geometry (") and "no polygon" in got.rejects["reason"].iloc[0]
     )
@@ -203,10 +203,10 @@ def test_point_empty_and_unparseable_geometries_rejected(tmp_path: Path) -> None
     assert got.areas["area_id"].tolist() == ["A"]
     reasons = got.rejects.set_index("row_number")["reason"].to_dict()
     assert reasons == {
-        2: "Point geometry is not a polygon",
-        3: "missing or empty geometry",
-        4: "geometry is not valid WKT",
-        5: "LineString geometry is not a polygon",
+        3: "Point geometry is not a polygon",
+        4: "missing or empty geometry",
+        5: "geometry is not valid WKT",
+        6: "LineString geometry is not a polygon",
     }
     assert set(got.rejects["column_name"]) == {"wkt"}
     raw = json.loads(got.rejects["raw"].iloc[0])
@@ -231,8 +231,8 @@ def test_missing_and_duplicate_ids(tmp_path: Path) -> None:
     assert got.areas["area_id"].tolist() == ["A", "B"]
     assert got.areas["name"].tolist() == ["a", "b"]  # the first of the duplicates is kept
     assert got.rejects[["row_number", "column_name", "reason"]].values.tolist() == [
-        [2, "code", "missing id"],
-        [3, "code", "duplicate id 'A' (first in row 1)"],
+        [3, "code", "missing id"],
+        [4, "code", "duplicate id 'A' (first in row 2)"],
     ]
 
 
@@ -294,9 +294,9 @@ def test_unknown_parent_rejected_known_parent_accepted_and_cascade(tmp_path: Pat
     got = _read(path, source_crs=UTM14, known_parents={"CITY"})
     assert got.areas["area_id"].tolist() == ["D1", "K3"]
     assert got.rejects[["row_number", "column_name", "reason"]].values.tolist() == [
-        [2, "parent", "parent_id 'NOWHERE' refers to no area in this file nor in the store"],
-        [3, "parent", "parent 'D2' (row 2) was rejected"],
-        [4, "parent", "parent 'K1' (row 3) was rejected"],
+        [3, "parent", "parent_id 'NOWHERE' refers to no area in this file nor in the store"],
+        [4, "parent", "parent 'D2' (row 3) was rejected"],
+        [5, "parent", "parent 'K1' (row 4) was rejected"],
     ]
     without = _read(path, source_crs=UTM14)
     assert "parent_id 'CITY' refers to no area" in without.rejects["reason"].iloc[0]
@@ -402,7 +402,7 @@ def test_raw_truncates_long_wkt_and_ewkt_and_ragged_rows(tmp_path: Path) -> None
     path = _csv(tmp_path, [f'"SRID=32614;{SQUARE}";A', f"{long_line};B", "x"], header="wkt;code")
     got = read_areas(path, AreaColumns(id="code"), UTM14, source_crs=UTM14)
     assert got.areas["area_id"].tolist() == ["A"]
-    assert got.rejects["row_number"].tolist() == [2, 3, 3]
+    assert got.rejects["row_number"].tolist() == [3, 4, 4]
     raw = json.loads(got.rejects["raw"].iloc[0])
     assert raw["code"] == "B" and len(raw["wkt"]) == 201 and raw["wkt"].endswith("…")
     assert json.loads(got.rejects["raw"].iloc[1]) == {"wkt": "x", "code": ""}

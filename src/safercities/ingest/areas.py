@@ -7,8 +7,8 @@ the warnings. It writes nothing; the workspace/store side stores what it returns
 Areas nest (city > district > community) through ``parent_id``; levels may arrive in separate
 files, so a parent may also be an id already in the store (``known_parents``).
 
-Row numbers (``source_row``, ``rejects.row_number``) count data rows from 1: the first feature or
-the first CSV line after the header is row 1.
+Row numbers (``source_row``, ``rejects.row_number``) are those a spreadsheet shows, as for every
+import: the header is row 1, so the first feature or the first CSV line after the header is row 2.
 
 Population numbers written as text are read with one rule (documented in :func:`parse_numbers`):
 ``1234,5`` is a decimal comma, ``12.345`` / ``12,345`` / ``1.234.567`` are thousands separators, and
@@ -435,7 +435,7 @@ def read_areas(
         raise InputError("the file holds no rows", file=path)
     available = [str(c) for c in attrs.columns]
     attrs.columns = pd.Index(available)
-    rows = np.arange(1, n + 1)
+    rows = np.arange(2, n + 2)  # spreadsheet rows: the header is row 1
     rejects = _Rejects(n)
 
     # ---- ids
@@ -550,7 +550,7 @@ def read_areas(
         raw_by_index = dict(zip(found["index"].unique(), raw, strict=True))
         table = pd.DataFrame(
             {
-                "row_number": (found["index"].to_numpy() + 1).astype("int64"),
+                "row_number": rows[found["index"].to_numpy()].astype("int64"),
                 "column_name": found["column_name"].astype(str).to_numpy(),
                 "reason": found["reason"].astype(str).to_numpy(),
                 "raw": found["index"].map(raw_by_index).astype(str).to_numpy(),
