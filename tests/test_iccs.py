@@ -59,8 +59,12 @@ def test_names_non_empty_in_three_languages() -> None:
         ("0501", "Burglary", "Robo con allanamiento", "Cambriolage"),
         ("0502", "Theft", "Hurto", "Vol"),
         ("020111", "Serious assault", "Agresión grave", "Agression grave"),
-        ("050211", "Theft of a motorized land vehicle", "Hurto de un vehículo terrestre motorizado",
-         "Vol d'un véhicule terrestre motorisé"),
+        (
+            "050211",
+            "Theft of a motorized land vehicle",
+            "Hurto de un vehículo terrestre motorizado",
+            "Vol d'un véhicule terrestre motorisé",
+        ),
     ],
 )
 def test_known_names(code: str, en: str, es: str, fr: str) -> None:
