@@ -80,3 +80,16 @@ def presets_command() -> None:
     """The shipped mappings for well-known open police-data formats."""
     for name in preset_names():
         console.print(name)
+
+
+def iccs_command(
+    lang: Annotated[str, typer.Option(help="Language of the names: en, es or fr.")] = "en",
+    level: Annotated[int, typer.Option(help="Deepest level to list (1 = the 11 sections).")] = 2,
+) -> None:
+    """The ICCS codes an offence table can map local codes to."""
+    from safercities.iccs import load_iccs
+
+    table = load_iccs()
+    column = f"name_{lang}" if f"name_{lang}" in table.columns else "name_en"
+    for code, depth, text in table.loc[table["level"] <= level, ["code", "level", column]].itertuples(index=False):
+        console.print(f"{'  ' * (int(depth) - 1)}{code}  {text}", highlight=False)
