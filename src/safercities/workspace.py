@@ -298,7 +298,7 @@ class Workspace:
         progress("checking and placing incidents")
         prepared = prepare_incidents(raw, resolved, context)
         progress("writing to the store")
-        options = {"mapping": resolved.origin, "encoding": raw.encoding, "delimiter": raw.delimiter}
+        options: dict[str, object] = {"mapping": resolved.origin, "encoding": raw.encoding, "delimiter": raw.delimiter}
         return self._commit(
             "incidents",
             path,

@@ -139,13 +139,13 @@ def _to_utc(local: np.ndarray, timezone: str) -> tuple[np.ndarray, int, int]:
         return local, 0, 0
     index = pd.DatetimeIndex(local)
     strict = index.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-    trouble = np.asarray(strict.isna() & ~index.isna())
+    trouble = np.asarray(strict.isna()) & ~np.asarray(index.isna())
     if not trouble.any():
         return strict.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[us]"), 0, 0
     odd = index[trouble]
     forward = odd.tz_localize(timezone, ambiguous=np.ones(len(odd), bool), nonexistent="shift_forward")
     gap = odd.tz_localize(timezone, ambiguous=np.ones(len(odd), bool), nonexistent="NaT")
-    nonexistent = int(gap.isna().sum())
+    nonexistent = int(np.asarray(gap.isna()).sum())
     utc = strict.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[us]").copy()
     utc[trouble] = forward.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[us]")
     return utc, len(odd) - nonexistent, nonexistent

@@ -110,10 +110,12 @@ def _offences(raw: RawTable, mapping: Mapping, cols: dict[str, str], table: pd.D
     key_np = np.asarray(key.to_numpy(zero_copy_only=False), dtype=object)
     ledger.flag(key_np == "", "missing_offence", key_column, "missing offence")
     if by_label:
-        lookup = pd.Index(table["local_label"].fillna("").str.strip().str.casefold())
-        position = lookup.get_indexer(pd.Series(key_np, dtype=object).str.casefold())
+        labels = table["local_label"].fillna("").astype(str).str.strip().str.casefold()
+        first = ~labels.duplicated().to_numpy()  # several codes may share a label: the first one wins
+        found = pd.Index(labels[first]).get_indexer(pd.Index(pd.Series(key_np, dtype=object).str.casefold()))
+        position = np.where(found >= 0, np.flatnonzero(first)[np.maximum(found, 0)], -1)
     else:
-        position = pd.Index(table["local_code"].astype(str).str.strip()).get_indexer(key_np)
+        position = pd.Index(table["local_code"].astype(str).str.strip()).get_indexer(pd.Index(key_np))
     unknown = (position < 0) & (key_np != "")
     what = "label" if by_label else "code"
     ledger.flag(
@@ -132,7 +134,8 @@ def _offences(raw: RawTable, mapping: Mapping, cols: dict[str, str], table: pd.D
     if by_label and len(table):
         code_np = np.where(position >= 0, table["local_code"].astype(str).to_numpy(object)[safe], code_np)
     label_np = np.asarray(label.to_numpy(zero_copy_only=False), dtype=object)
-    return code_np, np.where(label_np == "", None, label_np), iccs
+    label_np[label_np == ""] = None
+    return code_np, label_np, iccs
 
 
 def _attributes(raw: RawTable, keep: list[str]) -> pa.Array | None:

@@ -83,28 +83,29 @@ class Mapping:
 
     def __post_init__(self) -> None:
         c = self.columns
-        where = {"file": self.origin}
         if self.source.format not in FORMATS:
             raise MappingError(
-                f"source.format must be one of {', '.join(FORMATS)}; got '{self.source.format}'", **where
+                f"source.format must be one of {', '.join(FORMATS)}; got '{self.source.format}'", file=self.origin
             )
         if self.source.decimal not in (".", ","):
-            raise MappingError(f"source.decimal must be '.' or ','; got '{self.source.decimal}'", **where)
+            raise MappingError(f"source.decimal must be '.' or ','; got '{self.source.decimal}'", file=self.origin)
         if self.dates.order not in DATE_ORDERS:
-            raise MappingError(f"dates.order must be 'dmy', 'mdy' or 'ymd'; got '{self.dates.order}'", **where)
+            raise MappingError(f"dates.order must be 'dmy', 'mdy' or 'ymd'; got '{self.dates.order}'", file=self.origin)
         if self.offences.match not in ("code", "label"):
-            raise MappingError(f"offences.match must be 'code' or 'label'; got '{self.offences.match}'", **where)
+            raise MappingError(
+                f"offences.match must be 'code' or 'label'; got '{self.offences.match}'", file=self.origin
+            )
         if not (c.occurred or c.occurred_from):
-            raise MappingError("columns.occurred (or columns.occurred_from) is required", **where)
+            raise MappingError("columns.occurred (or columns.occurred_from) is required", file=self.origin)
         if c.occurred and c.occurred_from:
-            raise MappingError("give columns.occurred or columns.occurred_from/occurred_to, not both", **where)
+            raise MappingError("give columns.occurred or columns.occurred_from/occurred_to, not both", file=self.origin)
         if not (c.offence_code or c.offence_label):
-            raise MappingError("columns.offence_code or columns.offence_label is required", **where)
+            raise MappingError("columns.offence_code or columns.offence_label is required", file=self.origin)
         if bool(c.x) != bool(c.y):
-            raise MappingError("columns.x and columns.y go together", **where)
+            raise MappingError("columns.x and columns.y go together", file=self.origin)
         if not c.x:
             raise MappingError(
-                "columns.x and columns.y are required: incidents are placed in areas by their point", **where
+                "columns.x and columns.y are required: incidents are placed in areas by their point", file=self.origin
             )
 
 
