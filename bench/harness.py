@@ -345,4 +345,4 @@ def print_table(rows: Sequence[Row]) -> None:
             mem,
             notes,
         )
-    Console(width=max(160, Console().width)).print(table)
+    Console(width=max(240, Console().width)).print(table)
