@@ -22,7 +22,7 @@ from safercities.geo.assign import AreaIndex
 from safercities.ingest.coords import check_decimal, parse_numbers, place_points
 from safercities.ingest.dates import ParsedTimes, parse_times
 from safercities.ingest.mapping import Mapping
-from safercities.ingest.readers import RawTable, resolve_column
+from safercities.ingest.readers import GEOMETRY_X, RawTable, resolve_column
 
 REJECT_COLUMNS = ["row_number", "column_name", "reason_code", "reason", "raw"]
 
@@ -52,23 +52,47 @@ class PreparedIncidents:
     rows_read: int
 
 
+@dataclass(frozen=True)
+class Quoted:
+    """A reason that quotes the offending value: built only for the rows that are rejected."""
+
+    prefix: str
+    values: pa.Array
+    suffix: str = ""
+
+    def for_rows(self, rows: np.ndarray) -> np.ndarray:
+        shown = pc.utf8_slice_codeunits(self.values.take(pa.array(rows)), 0, 60)
+        joined = pc.binary_join_element_wise(pa.scalar(f"{self.prefix} '"), shown, pa.scalar(f"'{self.suffix}"), "")
+        return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+
+
 class _Ledger:
-    """The first reason each row fails, set vectorised check by check."""
+    """The first reason each row fails, set vectorised check by check; messages built only for rejects."""
 
     def __init__(self, n: int) -> None:
         self.rejected = np.zeros(n, bool)
-        self.code = np.full(n, "", dtype=object)
-        self.column = np.full(n, "", dtype=object)
-        self.reason = np.full(n, "", dtype=object)
+        self.parts: list[tuple[np.ndarray, str, str, np.ndarray | str]] = []
 
-    def flag(self, mask: np.ndarray, code: str, column: str, reason: str | np.ndarray) -> None:
-        new = mask & ~self.rejected
-        if not new.any():
+    def flag(self, mask: np.ndarray, code: str, column: str, reason: str | Quoted) -> None:
+        new = np.flatnonzero(mask & ~self.rejected)
+        if not len(new):
             return
-        self.rejected |= new
-        self.code[new] = code
-        self.column[new] = column
-        self.reason[new] = reason[new] if isinstance(reason, np.ndarray) else reason
+        self.rejected[new] = True
+        self.parts.append((new, code, column, reason.for_rows(new) if isinstance(reason, Quoted) else reason))
+
+    def frame(self, row_numbers: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+        """Row positions of the rejects and their (row_number, column_name, reason_code, reason)."""
+        if not self.parts:
+            empty = pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS[:-1]})
+            return np.array([], dtype=np.int64), empty
+        frames = [
+            pd.DataFrame({"position": rows, "column_name": column, "reason_code": code, "reason": reason})
+            for rows, code, column, reason in self.parts
+        ]
+        found = pd.concat(frames, ignore_index=True).sort_values("position", kind="stable")
+        positions = found.pop("position").to_numpy(np.int64)
+        found.insert(0, "row_number", row_numbers[positions])
+        return positions, found.reset_index(drop=True)
 
 
 def _text(table: pa.Table, column: str) -> pa.Array:
@@ -76,11 +100,8 @@ def _text(table: pa.Table, column: str) -> pa.Array:
     return pc.utf8_trim_whitespace(pc.fill_null(values, ""))
 
 
-def _quoted(prefix: str, values: pa.Array, suffix: str = "") -> np.ndarray:
-    """Vectorised "prefix 'value' suffix" messages."""
-    shown = pc.utf8_slice_codeunits(values, 0, 60)
-    joined = pc.binary_join_element_wise(pa.scalar(f"{prefix} '"), shown, pa.scalar(f"'{suffix}"), "")
-    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+def _blank(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.equal(values, "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _times(raw: RawTable, mapping: Mapping, column: str, timezone: str, time_column: str = "") -> ParsedTimes:
@@ -98,50 +119,52 @@ def _times(raw: RawTable, mapping: Mapping, column: str, timezone: str, time_col
     )
 
 
-def _offences(raw: RawTable, mapping: Mapping, cols: dict[str, str], table: pd.DataFrame, ledger: _Ledger) -> tuple:
-    """Local offence code and label of each row and its ICCS code via the workspace's table."""
+def _offences(
+    raw: RawTable, mapping: Mapping, cols: dict[str, str], table: pd.DataFrame, ledger: _Ledger
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Local offence code and label of each row, and its ICCS code through the workspace's table.
+
+    The lookup runs on the distinct values only (a police file has tens of offences, not millions).
+    """
     n = raw.columns.num_rows
-    empty = pa.array([""] * n, pa.string())
+    empty = pa.array(np.full(n, "", dtype=object), pa.string())
     code = _text(raw.columns, cols["offence_code"]) if "offence_code" in cols else empty
     label = _text(raw.columns, cols["offence_label"]) if "offence_label" in cols else empty
     by_label = mapping.offences.match == "label" or "offence_code" not in cols
     key = label if by_label else code
     key_column = cols["offence_label"] if by_label else cols["offence_code"]
-    key_np = np.asarray(key.to_numpy(zero_copy_only=False), dtype=object)
-    ledger.flag(key_np == "", "missing_offence", key_column, "missing offence")
+    ledger.flag(_blank(key), "missing_offence", key_column, "missing offence")
+    encoded = pc.dictionary_encode(key)
+    distinct = pd.Series(encoded.dictionary.to_pylist(), dtype=object)
     if by_label:
         labels = table["local_label"].fillna("").astype(str).str.strip().str.casefold()
         first = ~labels.duplicated().to_numpy()  # several codes may share a label: the first one wins
-        found = pd.Index(labels[first]).get_indexer(pd.Index(pd.Series(key_np, dtype=object).str.casefold()))
+        found = pd.Index(labels[first]).get_indexer(pd.Index(distinct.str.casefold()))
         position = np.where(found >= 0, np.flatnonzero(first)[np.maximum(found, 0)], -1)
     else:
-        position = pd.Index(table["local_code"].astype(str).str.strip()).get_indexer(pd.Index(key_np))
-    unknown = (position < 0) & (key_np != "")
+        position = pd.Index(table["local_code"].astype(str).str.strip()).get_indexer(pd.Index(distinct))
+    row_position = position[encoded.indices.to_numpy(zero_copy_only=False)]
     what = "label" if by_label else "code"
     ledger.flag(
-        unknown,
+        (row_position < 0) & ~_blank(key),
         "unknown_offence",
         key_column,
-        _quoted(f"offence {what}", key, " has no ICCS code in the offence table"),
+        Quoted(f"offence {what}", key, " has no ICCS code in the offence table"),
     )
-    safe = np.where(position < 0, 0, position)
-    iccs = (
-        np.where(position < 0, "", table["iccs_code"].astype(str).to_numpy(object)[safe])
-        if len(table)
-        else np.full(n, "", object)
-    )
-    code_np = np.asarray(code.to_numpy(zero_copy_only=False), dtype=object)
-    if by_label and len(table):
-        code_np = np.where(position >= 0, table["local_code"].astype(str).to_numpy(object)[safe], code_np)
-    label_np = np.asarray(label.to_numpy(zero_copy_only=False), dtype=object)
-    label_np[label_np == ""] = None
-    return code_np, label_np, iccs
+    iccs_of = np.append(table["iccs_code"].astype(str).to_numpy(object), "")
+    iccs = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(iccs_of[position], pa.string()))
+    if by_label:
+        codes_of = np.append(table["local_code"].astype(str).to_numpy(object), None)
+        local = np.where(position >= 0, codes_of[position], distinct.to_numpy(object))
+        code = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(local, pa.string()))
+    label = pc.if_else(pc.equal(label, ""), None, label)
+    return pc.cast(code, pa.string()), label, pc.cast(iccs, pa.string())
 
 
-def _attributes(raw: RawTable, keep: list[str]) -> pa.Array | None:
+def _attributes(raw: RawTable, keep: list[str], rows: pa.Array) -> pa.Array | None:
     if not keep:
         return None
-    frame = raw.columns.select(keep).to_pandas()
+    frame = raw.columns.select(keep).take(rows).to_pandas()
     lines = frame.to_json(orient="records", lines=True, force_ascii=False).splitlines()
     return pa.array(lines, pa.string())
 
@@ -154,6 +177,59 @@ def _raw_rows(raw: RawTable, rows: np.ndarray) -> np.ndarray:
     return np.array(frame.to_json(orient="records", lines=True, force_ascii=False).splitlines(), dtype=object)
 
 
+def _unreadable(raw: RawTable, column: str, what: str = "date") -> Quoted:
+    return Quoted(f"unreadable {what}", _text(raw.columns, column))
+
+
+def _occurrence(raw: RawTable, mapping: Mapping, cols: dict[str, str], timezone: str, ledger: _Ledger) -> tuple:
+    """Start and end of each incident's window: a moment, a moment with a time column, or from-to."""
+    if "occurred" in cols:
+        occurred = _times(raw, mapping, cols["occurred"], timezone, cols.get("occurred_time", ""))
+        ledger.flag(occurred.missing, "missing_date", cols["occurred"], "missing occurrence date")
+        ledger.flag(occurred.bad, "bad_date", cols["occurred"], _unreadable(raw, cols["occurred"]))
+        return occurred.start, occurred.end, [occurred]
+    first = _times(raw, mapping, cols["occurred_from"], timezone)
+    ledger.flag(first.missing, "missing_date", cols["occurred_from"], "missing occurrence date")
+    ledger.flag(first.bad, "bad_date", cols["occurred_from"], _unreadable(raw, cols["occurred_from"]))
+    if "occurred_to" not in cols:
+        return first.start, first.end, [first]
+    last = _times(raw, mapping, cols["occurred_to"], timezone)
+    ledger.flag(last.bad, "bad_date", cols["occurred_to"], _unreadable(raw, cols["occurred_to"]))
+    end = np.where(last.missing | last.bad, first.end, last.end)
+    ledger.flag(end < first.start, "bad_window", cols["occurred_to"], "the window ends before it starts")
+    return first.start, end, [first, last]
+
+
+def _identities(raw: RawTable, cols: dict[str, str], prefix: str, warnings: list[str]) -> pa.Array:
+    """The source id, or a stable id made from the file's hash and the row number where there is none."""
+    def made() -> pa.Array:
+        return pa.array(np.char.add(f"{prefix}-", raw.row_numbers.astype(str)), pa.string())
+
+    if "id" not in cols:
+        return made()
+    ids = _text(raw.columns, cols["id"])
+    blank = pc.equal(ids, "")
+    missing = int(pc.sum(pc.cast(blank, pa.int64())).as_py() or 0)
+    if missing:
+        warnings.append(f"{missing} rows without an id in '{cols['id']}' got one from their row number")
+        return pc.if_else(blank, made(), ids)
+    return ids
+
+
+def _duplicates(ids: pa.Array, rows: np.ndarray, alive: np.ndarray, ledger: _Ledger, column: str) -> None:
+    """Reject a repeated id (the first row wins), naming the first row."""
+    living = ids.filter(pa.array(alive))
+    if len(pc.unique(living)) == len(living):
+        return
+    series = pd.Series(ids.to_numpy(zero_copy_only=False), dtype=object).where(alive)
+    repeated = series.duplicated(keep="first").to_numpy() & alive
+    first_row = pd.Series(rows).groupby(series).transform("min").to_numpy()
+    message = np.char.add(
+        np.char.add("duplicate incident id (first at row ", first_row.astype(np.int64).astype(str)), ")"
+    )
+    ledger.flag(repeated, "duplicate_id", column, message.astype(object)[repeated])
+
+
 def prepare_incidents(raw: RawTable, mapping: Mapping, context: ImportContext) -> PreparedIncidents:
     """Validate, parse and place every row; return the rows to store and the rows to reject."""
     available = raw.columns.column_names
@@ -163,62 +239,16 @@ def prepare_incidents(raw: RawTable, mapping: Mapping, context: ImportContext) -
     ledger = _Ledger(n)
     warnings: list[str] = []
     timezone = mapping.source.timezone or context.timezone
-
-    # Identity: the source id, or a stable id made from the file's hash and the row number.
     rows = raw.row_numbers
-    if "id" in cols:
-        ids = _text(raw.columns, cols["id"])
-        ids_np = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
-        generated = ids_np == ""
-        if generated.any():
-            warnings.append(
-                f"{int(generated.sum())} rows without an id in '{cols['id']}' got one from their row number"
-            )
-    else:
-        ids_np, generated = np.full(n, "", object), np.ones(n, bool)
-    ids_np = np.where(generated, np.char.add(f"{context.id_prefix}-", rows.astype(str)).astype(object), ids_np)
+    ids = _identities(raw, cols, context.id_prefix, warnings)
 
-    # Time: a moment, a moment with a separate time column, or a from-to window.
-    if "occurred" in cols:
-        occurred = _times(raw, mapping, cols["occurred"], timezone, cols.get("occurred_time", ""))
-        start, end = occurred.start, occurred.end
-        ledger.flag(occurred.missing, "missing_date", cols["occurred"], "missing occurrence date")
-        ledger.flag(
-            occurred.bad, "bad_date", cols["occurred"], _quoted("unreadable date", _text(raw.columns, cols["occurred"]))
-        )
-        parsed = [occurred]
-    else:
-        first = _times(raw, mapping, cols["occurred_from"], timezone)
-        ledger.flag(first.missing, "missing_date", cols["occurred_from"], "missing occurrence date")
-        ledger.flag(
-            first.bad,
-            "bad_date",
-            cols["occurred_from"],
-            _quoted("unreadable date", _text(raw.columns, cols["occurred_from"])),
-        )
-        start, end, parsed = first.start, first.end, [first]
-        if "occurred_to" in cols:
-            last = _times(raw, mapping, cols["occurred_to"], timezone)
-            ledger.flag(
-                last.bad,
-                "bad_date",
-                cols["occurred_to"],
-                _quoted("unreadable date", _text(raw.columns, cols["occurred_to"])),
-            )
-            end = np.where(last.missing | last.bad, end, last.end)
-            ledger.flag(end < start, "bad_window", cols["occurred_to"], "the window ends before it starts")
-            parsed.append(last)
+    start, end, parsed = _occurrence(raw, mapping, cols, timezone, ledger)
     date_column = cols.get("occurred") or cols["occurred_from"]
     ledger.flag(start > context.now, "future_date", date_column, "date in the future")
     reported = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     if "reported" in cols:
         report = _times(raw, mapping, cols["reported"], timezone)
-        ledger.flag(
-            report.bad,
-            "bad_date",
-            cols["reported"],
-            _quoted("unreadable report date", _text(raw.columns, cols["reported"])),
-        )
+        ledger.flag(report.bad, "bad_date", cols["reported"], _unreadable(raw, cols["reported"], "report date"))
         ledger.flag(report.start > context.now, "future_date", cols["reported"], "report date in the future")
         reported = report.start
         parsed.append(report)
@@ -236,10 +266,11 @@ def prepare_incidents(raw: RawTable, mapping: Mapping, context: ImportContext) -
     raw_x, raw_y = _text(raw.columns, cols["x"]), _text(raw.columns, cols["y"])
     px, py = parse_numbers(raw_x, mapping.source.decimal), parse_numbers(raw_y, mapping.source.decimal)
     check_decimal(px, raw_x, mapping.source.decimal, raw.path, cols["x"])
-    ledger.flag(px.missing | py.missing, "missing_coordinates", f"{cols['x']}/{cols['y']}", "missing coordinates")
-    ledger.flag(px.bad, "bad_coordinates", cols["x"], _quoted("not a number:", raw_x))
-    ledger.flag(py.bad, "bad_coordinates", cols["y"], _quoted("not a number:", raw_y))
-    source_crs = raw.crs if raw.crs and cols["x"] == "geometry_x" else mapping.crs
+    xy = f"{cols['x']}/{cols['y']}"
+    ledger.flag(px.missing | py.missing, "missing_coordinates", xy, "missing coordinates")
+    ledger.flag(px.bad, "bad_coordinates", cols["x"], Quoted("not a number:", raw_x))
+    ledger.flag(py.bad, "bad_coordinates", cols["y"], Quoted("not a number:", raw_y))
+    source_crs = raw.crs if raw.crs and cols["x"] == GEOMETRY_X else mapping.crs
     placed = place_points(
         px.values,
         py.values,
@@ -249,78 +280,54 @@ def prepare_incidents(raw: RawTable, mapping: Mapping, context: ImportContext) -
         file=raw.path,
         columns=(cols["x"], cols["y"]),
     )
-    xy = f"{cols['x']}/{cols['y']}"
-    ledger.flag(
-        placed.swapped,
-        "swapped_coordinates",
-        xy,
-        "latitude and longitude are swapped (the point falls in the city when exchanged)",
-    )
+    swapped = "latitude and longitude are swapped (the point falls in the city when exchanged)"
+    ledger.flag(placed.swapped, "swapped_coordinates", xy, swapped)
     ledger.flag(placed.out_of_range, "bad_coordinates", xy, "not a valid longitude/latitude")
-    ledger.flag(
-        placed.outside_crs, "outside_crs", xy, f"outside the valid area of the workspace CRS {context.crs.to_string()}"
-    )
-    where = context.area_index.assign(
-        np.where(ledger.rejected, np.nan, placed.x), np.where(ledger.rejected, np.nan, placed.y)
-    )
+    outside = f"outside the valid area of the workspace CRS {context.crs.to_string()}"
+    ledger.flag(placed.outside_crs, "outside_crs", xy, outside)
+    usable = ~ledger.rejected
+    where = context.area_index.assign(np.where(usable, placed.x, np.nan), np.where(usable, placed.y, np.nan))
     ledger.flag(where < 0, "outside_areas", xy, "the point falls outside every area")
 
     # Duplicates: in the file (the first row wins) and against the store.
+    _duplicates(ids, rows, ~ledger.rejected, ledger, cols.get("id", ""))
     alive = ~ledger.rejected
-    series = pd.Series(ids_np)
-    first_row = pd.Series(rows).groupby(series).transform("min").to_numpy()
-    duplicated_in_file = (
-        alive & series.where(alive).duplicated(keep="first").to_numpy() & series.where(alive).notna().to_numpy()
-    )
-    ledger.flag(
-        duplicated_in_file,
-        "duplicate_id",
-        cols.get("id", ""),
-        np.char.add(np.char.add("duplicate incident id (first at row ", first_row.astype(str)), ")").astype(object),
-    )
-    alive = ~ledger.rejected
-    held = context.existing_ids(pa.array(ids_np[alive], pa.string()))
+    held = context.existing_ids(ids.filter(pa.array(alive)))
     if len(held):
-        in_store = np.isin(ids_np, held["incident_id"].to_numpy(object)) & alive
+        in_store = np.asarray(pc.is_in(ids, value_set=pa.array(held["incident_id"], pa.string())), bool) & alive
         ledger.flag(
             in_store, "duplicate_id", cols.get("id", ""), "incident id already in the store from an earlier import"
         )
 
     ok = ~ledger.rejected
-    area_ids = context.area_ids[np.where(ok, where, 0)]
+    keep_rows = pa.array(np.flatnonzero(ok))
+    mask = pa.array(ok)
+    area = pa.array(context.area_ids, pa.string()).take(pa.array(where[ok]))
     incidents = pa.table(
         {
-            "incident_id": pa.array(ids_np[ok], pa.string()),
+            "incident_id": ids.filter(mask),
             "occurred_from": pa.array(start[ok], pa.timestamp("us", tz="UTC")),
             "occurred_to": pa.array(end[ok], pa.timestamp("us", tz="UTC")),
             "reported_at": pa.array(reported[ok], pa.timestamp("us", tz="UTC")),
-            "offence_code": pa.array(code[ok], pa.string()),
-            "offence_label": pa.array(label[ok], pa.string()),
-            "iccs_code": pa.array(iccs[ok], pa.string()),
+            "offence_code": code.filter(mask),
+            "offence_label": label.filter(mask),
+            "iccs_code": iccs.filter(mask),
             "x": pa.array(placed.x[ok]),
             "y": pa.array(placed.y[ok]),
-            "area_id": pa.array(area_ids[ok], pa.string()),
+            "area_id": area,
             "location_type": (
-                _text(raw.columns, cols["location_type"]).filter(pa.array(ok))
+                pc.if_else(pc.equal(t := _text(raw.columns, cols["location_type"]), ""), None, t).filter(mask)
                 if "location_type" in cols
                 else pa.nulls(int(ok.sum()), pa.string())
             ),
             "source_row": pa.array(rows[ok], pa.int64()),
         }
     )
-    attributes = _attributes(raw, keep)
+    attributes = _attributes(raw, keep, keep_rows)
     if attributes is not None:
-        incidents = incidents.append_column("attributes", attributes.filter(pa.array(ok)))
-    bad = np.flatnonzero(ledger.rejected)
-    rejects = pd.DataFrame(
-        {
-            "row_number": rows[bad],
-            "column_name": ledger.column[bad],
-            "reason_code": ledger.code[bad],
-            "reason": ledger.reason[bad],
-            "raw": _raw_rows(raw, bad),
-        }
-    )
+        incidents = incidents.append_column("attributes", attributes)
+    positions, rejects = ledger.frame(rows)
+    rejects["raw"] = _raw_rows(raw, positions)
     if len(raw.ragged):
         ragged = raw.ragged.assign(column_name=None, reason_code="ragged_row")[REJECT_COLUMNS]
         rejects = pd.concat([ragged, rejects], ignore_index=True) if len(rejects) else ragged
