@@ -208,6 +208,8 @@ class DuckDBStore:
     def quality_completeness(self, timezone: str) -> dict[str, int]:
         """Non-empty counts of the optional incident fields and counts by occurrence window length.
 
+        ``attributes`` (the kept source columns, a JSON object) counts as filled when one value is not empty.
+
         Window lengths are measured on the local wall clock of ``timezone``, so that a local day is
         one day long on the days clocks change.
         """
@@ -220,7 +222,9 @@ class DuckDBStore:
                    count(reported_at),
                    count(*) FILTER (WHERE nullif(trim(location_type), '') IS NOT NULL),
                    count(*) FILTER (WHERE nullif(trim(offence_label), '') IS NOT NULL),
-                   count(*) FILTER (WHERE nullif(trim(attributes), '') IS NOT NULL AND trim(attributes) <> '{}'),
+                   count(*) FILTER (WHERE coalesce(try(len(list_filter(
+                       map_values(json_transform(attributes, '"MAP(VARCHAR, VARCHAR)"')),
+                       v -> nullif(trim(v), '') IS NOT NULL))), 0) > 0),
                    count(*) FILTER (WHERE occurred_to <= occurred_from),
                    count(*) FILTER (WHERE occurred_to > occurred_from AND span <= INTERVAL 1 DAY),
                    count(*) FILTER (WHERE span > INTERVAL 1 DAY AND span <= INTERVAL 7 DAY),
