@@ -58,11 +58,12 @@ def instants(values: np.ndarray) -> list[dt.datetime | None]:
 @pytest.mark.parametrize("fmt", ["%d/%m/%Y", "auto"])
 def test_impossible_dates_are_rejected_not_rolled_over(fmt: str) -> None:
     got = parse(
-        ["28/02/2023", "31/02/2023", "29/02/2023", "29/02/2024", "31/04/2023", "00/01/2023", "32/01/2023"],
+        ["28/02/2023", "31/02/2023", "29/02/2023", "29/02/2024", "31/04/2023", "00/01/2023", "32/01/2023"]
+        + ["15/03/2023"] * 5,  # 'auto' needs most rows readable to recognise the format
         fmt=fmt,
         order="dmy",
     )
-    assert got.bad.tolist() == [False, True, True, False, True, True, True]
+    assert got.bad.tolist() == [False, True, True, False, True, True, True] + [False] * 5
     assert instants(got.start)[0] == dt.datetime(2023, 2, 28)
     assert instants(got.start)[3] == dt.datetime(2024, 2, 29)
     assert all(v is None for v, bad in zip(instants(got.start), got.bad, strict=True) if bad)
