@@ -36,7 +36,7 @@ from safercities.sim import formats
 from safercities.sim.catalogue import COVARIATES, OFFENCES, REFERENCE_LEVELS, WEEKDAYS, hour_weights, intercept
 from safercities.sim.catalogue import weekday_weights as _weekday_weights
 from safercities.sim.covariates import FIELD_NUGGET, FIELD_RANGE_M, Census, simulate_census
-from safercities.sim.geography import TIMEZONE, WORK_CRS, City, build_city, locate, to_lonlat
+from safercities.sim.geography import TIMEZONE, WORK_CRS, City, build_city, keep_off_edges, locate, to_lonlat
 from safercities.sim.hawkes import HawkesParameters, simulate_offspring
 from safercities.sim.intensity import MICRO_JITTER_M, MicroPlaces, Seasonality, draw_background, make_micro_places
 from safercities.sim.messy import add_defects
@@ -231,16 +231,18 @@ def _crimes(
         hawkes,
         float(n_days),
     )
+    community = locate(city.communities, cascade.x, cascade.y)
+    x, y = keep_off_edges(city, community, cascade.x, cascade.y)
     n_bg = len(background)
     # cascade.parent indexes [parents, offspring]: map to rows of [background, offspring]
     stacked_to_row = np.concatenate([parents, n_bg + np.arange(cascade.t.size)])
     offspring = pd.DataFrame(
         {
             "offence": np.full(cascade.t.size, burglary, dtype=np.int64),
-            "community": locate(city.communities, cascade.x, cascade.y),
+            "community": community,
             "t": cascade.t,
-            "x": cascade.x,
-            "y": cascade.y,
+            "x": x,
+            "y": y,
             "generation": cascade.generation,
             "parent": stacked_to_row[cascade.parent],
             "micro_place": np.full(cascade.t.size, -1, dtype=np.int64),

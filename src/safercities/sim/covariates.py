@@ -19,9 +19,9 @@ from safercities.sim.geography import City
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-FIELD_RANGE_M = 2500.0
+FIELD_RANGE_M = 3500.0
 """Range of the exponential covariance exp(-d / range) of the latent fields."""
-FIELD_NUGGET = 0.1
+FIELD_NUGGET = 0.05
 """Share of each latent field's variance that is independent noise."""
 COVARIATE_DECIMALS = 4
 """Covariates are rounded to this many decimals before they drive the intensity, so census.csv is exact."""

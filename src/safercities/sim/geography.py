@@ -24,6 +24,9 @@ HALF_WIDTH_M = 6000.0
 HALF_HEIGHT_M = 5000.0
 GRID_M = 0.01
 """Precision grid (metres) that makes shared community edges identical, so that unions are clean."""
+EDGE_MARGIN_M = 0.5
+"""Crimes keep this far from community edges, so that rounding the written coordinates (about 10 cm) and
+the boundary vertices (about 1 cm) never moves a crime into another community or out of the city."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -47,6 +50,8 @@ class City:
     district_names: tuple[str, ...]
     districts: GeomArray
     centre: tuple[float, float]
+    interiors: GeomArray
+    """The communities shrunk by :data:`EDGE_MARGIN_M`: where crimes are placed."""
 
     @property
     def n_communities(self) -> int:
@@ -126,6 +131,19 @@ def locate(polygons: GeomArray, x: FloatArray, y: FloatArray) -> IntArray:
     # reversed so that the first match wins when a point lies on an edge shared by two polygons
     where[point_idx[::-1]] = poly_idx[::-1]
     return where
+
+
+def keep_off_edges(city: City, community: IntArray, x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Move points of a community that lie within :data:`EDGE_MARGIN_M` of its edge onto its interior (< 0.5 m)."""
+    x, y = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
+    inside = np.flatnonzero(community >= 0)
+    points = np.asarray(shapely.points(x[inside], y[inside]), dtype=object)
+    near = shapely.distance(points, shapely.boundary(city.communities[community[inside]])) < EDGE_MARGIN_M
+    if near.any():
+        lines = shapely.shortest_line(points[near], city.interiors[community[inside][near]])
+        ends = shapely.get_coordinates(lines)[1::2]
+        x[inside[near]], y[inside[near]] = ends[:, 0], ends[:, 1]
+    return x, y
 
 
 def _voronoi_cells(seeds: FloatArray, outline: shapely.Geometry) -> GeomArray:
@@ -208,4 +226,5 @@ def build_city(rng: np.random.Generator, n_communities: int, n_districts: int) -
         district_names=tuple(district_names[:n_districts]),
         districts=districts,
         centre=centre,
+        interiors=np.asarray(shapely.buffer(cells, -EDGE_MARGIN_M), dtype=object),
     )

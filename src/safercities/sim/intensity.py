@@ -71,7 +71,7 @@ def make_micro_places(rng: np.random.Generator, city: City, mean_extra: float = 
     """1 + Poisson(mean_extra) micro-places per community, uniformly placed, with skewed (log-normal) weights."""
     per_community = 1 + rng.poisson(mean_extra, size=city.n_communities)
     owner = np.repeat(np.arange(city.n_communities, dtype=np.int64), per_community)
-    x, y = sample_in_polygons(rng, city.communities, owner)
+    x, y = sample_in_polygons(rng, city.interiors, owner)
     raw = rng.lognormal(0.0, 1.0, size=owner.size)
     weight = raw / np.bincount(owner, weights=raw)[owner]
     kind = tuple(MICRO_PLACE_KINDS[k] for k in rng.integers(0, len(MICRO_PLACE_KINDS), size=owner.size))
@@ -143,13 +143,13 @@ def draw_background(
     events = pd.concat(parts, ignore_index=True)
     community = events["community"].to_numpy(dtype=np.int64)
     at_micro = events["at_micro"].to_numpy(dtype=bool)
-    x, y = sample_in_polygons(rng, city.communities, community)
+    x, y = sample_in_polygons(rng, city.interiors, community)
 
     place = np.full(len(events), -1, dtype=np.int64)
     place[at_micro] = _pick_micro_places(rng, micro, community[at_micro])
     jx = micro.x[place[at_micro]] + rng.normal(0.0, MICRO_JITTER_M, size=int(at_micro.sum()))
     jy = micro.y[place[at_micro]] + rng.normal(0.0, MICRO_JITTER_M, size=int(at_micro.sum()))
-    inside = shapely.contains_xy(city.communities[community[at_micro]], jx, jy)
+    inside = shapely.contains_xy(city.interiors[community[at_micro]], jx, jy)
     x[at_micro] = np.where(inside, jx, micro.x[place[at_micro]])
     y[at_micro] = np.where(inside, jy, micro.y[place[at_micro]])
     # a micro-place names the place of street crimes; a burglary at a hot block is still a burgled home
