@@ -83,7 +83,7 @@ class DuckDBStore:
         """A canonical table as a data frame (geometry as WKB bytes)."""
         cols = ", ".join(f"ST_AsWKB({c}) AS {c}" if t.startswith("GEOMETRY") else c for c, t in TABLES[table].items())
         sql = f"SELECT {cols} FROM {table}" + (f" WHERE {where}" if where else "")
-        return self.con.execute(sql, params or []).df()
+        return self.con.execute(sql, params or []).to_arrow_table().to_pandas(date_as_object=False)
 
     def count(self, table: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -118,7 +118,7 @@ class DuckDBStore:
         try:
             return self.con.execute(
                 "SELECT DISTINCT i.incident_id, i.import_id FROM incidents i JOIN candidate_ids c USING (incident_id)"
-            ).fetch_arrow_table()
+            ).to_arrow_table()
         finally:
             self.con.unregister("candidate_ids")
 
@@ -160,8 +160,9 @@ class DuckDBStore:
         self.con.register("sections", pa.table({"iccs_section": pa.array(sections, pa.string())}))
         step = {"day": "1 day", "week": "7 days", "month": "1 month", "quarter": "3 months", "year": "1 year"}[by]
         try:
-            return self.con.execute(
-                f"""
+            return (
+                self.con.execute(
+                    f"""
                 WITH events AS (
                     SELECT l.target_id AS area_id,
                            date_trunc('{by}', timezone(?, i.occurred_from))::DATE AS period,
@@ -182,8 +183,11 @@ class DuckDBStore:
                   ON c.area_id = t.area_id AND c.period = p.period AND c.iccs_section = s.iccs_section
                 ORDER BY t.area_id, p.period, s.iccs_section
                 """,
-                [timezone],
-            ).df()
+                    [timezone],
+                )
+                .to_arrow_table()
+                .to_pandas(date_as_object=False)
+            )
         finally:
             self.con.unregister("lineage")
             self.con.unregister("sections")
@@ -250,8 +254,9 @@ class DuckDBStore:
 
     def quality_rejects_by_reason(self) -> pd.DataFrame:
         """reason_code, count, and the first such reject (import_id, file, row_number, reason)."""
-        return self.con.execute(
-            """
+        return (
+            self.con.execute(
+                """
             SELECT r.reason_code, count(*) AS count,
                    arg_min(r.import_id, (r.import_id, r.row_number)) AS import_id,
                    arg_min(r.file, (r.import_id, r.row_number)) AS file,
@@ -262,7 +267,10 @@ class DuckDBStore:
             GROUP BY r.reason_code
             ORDER BY count DESC, r.reason_code
             """
-        ).df()
+            )
+            .to_arrow_table()
+            .to_pandas(date_as_object=False)
+        )
 
     def quality_exact_duplicates(self) -> dict[str, int]:
         """Accepted incidents sharing x, y, occurred_from and offence_code: groups, rows in them, extra rows."""
@@ -278,8 +286,9 @@ class DuckDBStore:
 
     def quality_monthly(self, timezone: str) -> pd.DataFrame:
         """Incidents per local month (by occurred_from) from the first month to the last, zeros included."""
-        return self.con.execute(
-            """
+        return (
+            self.con.execute(
+                """
             WITH m AS (SELECT date_trunc('month', timezone(?, occurred_from))::DATE AS month FROM incidents),
             counts AS (SELECT month, count(*) AS count FROM m GROUP BY month),
             months AS (
@@ -289,8 +298,11 @@ class DuckDBStore:
             FROM months LEFT JOIN counts USING (month)
             ORDER BY months.month
             """,
-            [timezone],
-        ).df()
+                [timezone],
+            )
+            .to_arrow_table()
+            .to_pandas(date_as_object=False)
+        )
 
     def quality_delays(self, quantiles: list[float], long_days: float) -> dict[str, object]:
         """Reporting delay (reported_at - occurred_to, days): count, quantiles, negatives and long delays."""
@@ -313,17 +325,25 @@ class DuckDBStore:
 
     def quality_offence_mix(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Incidents by ICCS section (section, count) and by local offence (code, label, iccs_code, count)."""
-        sections = self.con.execute(
-            "SELECT substr(iccs_code, 1, 2) AS section, count(*) AS count FROM incidents "
-            "GROUP BY section ORDER BY count DESC, section"
-        ).df()
-        local = self.con.execute(
-            """
+        sections = (
+            self.con.execute(
+                "SELECT substr(iccs_code, 1, 2) AS section, count(*) AS count FROM incidents "
+                "GROUP BY section ORDER BY count DESC, section"
+            )
+            .to_arrow_table()
+            .to_pandas(date_as_object=False)
+        )
+        local = (
+            self.con.execute(
+                """
             SELECT i.offence_code, coalesce(mode(nullif(trim(i.offence_label), '')), any_value(o.local_label))
                        AS offence_label,
                    mode(i.iccs_code) AS iccs_code, count(*) AS count
             FROM incidents i LEFT JOIN offence_codes o ON o.local_code = i.offence_code
             GROUP BY i.offence_code ORDER BY count DESC, i.offence_code
             """
-        ).df()
+            )
+            .to_arrow_table()
+            .to_pandas(date_as_object=False)
+        )
         return sections, local
