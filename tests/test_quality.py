@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,11 +14,12 @@ from markupsafe import escape
 from rich.console import Console
 
 import safercities as sc
+from safercities import iccs
 from safercities.quality import QualityReport, quality_report
 from safercities.report import write_quality
 from safercities.report.labels import LABELS, LANGUAGES, label
 from safercities.report.quality import fmt_share, print_quality, render_quality_html
-from safercities.workspace import Workspace, file_sha256
+from safercities.workspace import Workspace, file_sha256, init
 
 # ingest/incidents.py casts NaN row numbers to int64 when a file with duplicates also has rows rejected earlier
 # (the same filter as tests/sim/test_sim_import.py); remove once that is fixed.
@@ -98,7 +99,7 @@ class City:
     second: Path
 
 
-def _write(path: Path, header: str, rows: list[tuple[str, ...]]) -> Path:
+def _write(path: Path, header: str, rows: Sequence[tuple[str, ...]]) -> Path:
     path.write_text(header + "\n" + "\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
     return path
 
@@ -119,7 +120,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     second = _write(root / "inc2.csv", SECOND_HEADER, SECOND)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SAFERCITIES_USER", "analyst")
-        ws = sc.init(root / "ws", name="Demo", crs="EPSG:32614", timezone="America/Mexico_City")
+        ws = init(root / "ws", name="Demo", crs="EPSG:32614", timezone="America/Mexico_City")
         ws.import_areas(root / "areas.geojson", id="cid", name="nombre", population="pob")
         one = ws.import_incidents(first, mapping=root / "map.toml")
         two = ws.import_incidents(second, mapping=root / "map2.toml")
@@ -291,7 +292,7 @@ def test_html_localises_numbers_and_iccs_names(city: City) -> None:
     es = render_quality_html(city.report, "es")
     fr = render_quality_html(city.report, "fr")
     assert "76,0\u00a0%" in es and "76,0\u00a0%" in fr
-    assert sc.iccs.name("05", "es") in es and sc.iccs.name("05", "fr") in fr  # type: ignore[attr-defined]
+    assert iccs.name("05", "es") in es and iccs.name("05", "fr") in fr
     with pytest.raises(sc.InputError, match="'lang' parameter"):
         render_quality_html(city.report, "de")
 
@@ -307,8 +308,21 @@ def test_print_quality(city: City) -> None:
     assert "Filas leídas" in console.export_text()
 
 
+def test_replaced_import_listed_but_counted_once(city: City, tmp_path: Path) -> None:
+    root = city.first.parent
+    with init(tmp_path / "ws", name="Demo", crs="EPSG:32614", timezone="America/Mexico_City") as ws:
+        ws.import_areas(root / "areas.geojson", id="cid", name="nombre", population="pob")
+        ws.import_incidents(city.second, mapping=root / "map2.toml")
+        ws.import_incidents(city.second, mapping=root / "map2.toml", replace=True)
+        report = quality_report(ws)
+    assert [(i.status, i.rows_read) for i in report.imports] == [("replaced", 4), ("committed", 4)]
+    # F003 is new in this workspace: only the missing date is rejected
+    assert (report.rows_read, report.accepted, report.rejected) == (4, 3, 1)
+    assert report.rejects_by_reason() == {"missing_date": 1}
+
+
 def test_empty_workspace(tmp_path: Path) -> None:
-    with sc.init(tmp_path / "ws", name="Vacía", crs="EPSG:32614") as ws:
+    with init(tmp_path / "ws", name="Vacía", crs="EPSG:32614") as ws:
         report = quality_report(ws)
     assert (report.rows_read, report.accepted, report.rejected) == (0, 0, 0)
     assert report.geocoding.share_geocoded is None and report.delays.count == 0
@@ -347,7 +361,7 @@ def test_simulated_city_rejects_match_its_truth(tmp_path: Path) -> None:
     city = sim.simulate(tmp_path / "city", seed=0, n_communities=12, n_districts=2, years=1)
     truth = json.loads(city.truth_path.read_text(encoding="utf-8"))
     where = truth["workspace"]
-    with sc.init(tmp_path / "ws", name="Sim", crs=where["crs"], timezone=where["timezone"]) as ws:
+    with init(tmp_path / "ws", name="Sim", crs=where["crs"], timezone=where["timezone"]) as ws:
         ws.import_areas(
             city.areas, id="area_id", name="name", population="population", level="level", parent="parent_id"
         )
