@@ -280,6 +280,7 @@ class Workspace:
             offences = pd.concat([offences[~offences["local_code"].isin(given["local_code"])], given])
         else:
             given = None
+        replacing = self.store.find_import("incidents", sha) if replace else None
         progress("reading the file")
         raw = read_table(path, resolved.source)
         index, area_ids, bounds = self.area_index()
@@ -291,7 +292,7 @@ class Workspace:
             area_index=index,
             area_ids=area_ids,
             city_lonlat_bounds=bounds,
-            existing_ids=lambda ids: self.store.existing_incident_ids(ids).to_pandas(),
+            existing_ids=lambda ids: self.store.existing_incident_ids(ids, replacing).to_pandas(),
             id_prefix=prepared_id,
             now=np.datetime64(_now().replace(tzinfo=None), "us"),
         )

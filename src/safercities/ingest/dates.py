@@ -109,11 +109,11 @@ def detect_format(values: pa.Array, column: str, file: Path, order: str) -> str:
         date_only = date
         candidates = [f"{date} %H:%M:%S", f"{date} %H:%M", f"{date} %I:%M:%S %p", f"{date} %I:%M %p", date]
     else:
-        date_only = ""
-        candidates = [*ISO_FORMATS, "%Y-%m", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d"]
+        date_only = "%Y-%m-%d"
+        candidates = ["%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%Y-%m", *ISO_FORMATS]
     parsed = {fmt: int(np.count_nonzero(~np.isnat(strptime(sample, [fmt])))) for fmt in candidates}
     best = max(candidates, key=lambda f: parsed[f])
-    if best != candidates[-1] and candidates[-1] == date_only:
+    if granularity(best) == "moment" and date_only:
         best = f"{best}|{date_only}"  # rows without a time of day are day windows, not errors
     if max(parsed.values()) < 0.5 * len(sample):
         raise InputError(

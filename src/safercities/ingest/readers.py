@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from safercities.ingest.mapping import SourceOptions
 GEOMETRY_X, GEOMETRY_Y = "geometry_x", "geometry_y"
 _DELIMITERS = (",", ";", "\t", "|")
 _BLOCK = 1 << 24  # 16 MiB: the largest row pyarrow can read
+_WESTERN = set("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿŒœŠšŽžŸ€‘’‚“”„–—…«»¿¡°ºª·²³µ§©®™×÷¨´¸ \xa0")
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,15 @@ def detect_encoding(head: bytes, declared: str) -> str:
     except UnicodeDecodeError as exc:
         if len(head) - exc.start <= 3:  # a multi-byte character cut by the sample's end
             return "utf-8"
+    try:
+        western = set(head.decode("cp1252")) - set(map(chr, range(128)))
+    except UnicodeDecodeError:
+        western = {"\ufffd"}
+    if western <= _WESTERN:
+        # Spanish, French and English police exports from Windows: short files fool statistical guessers.
+        return "cp1252"
     best = charset_normalizer.from_bytes(head).best()
-    guess = best.encoding if best is not None else "cp1252"
-    # Police exports from Windows are cp1252; latin-1 guesses for them lose the euro sign and curly quotes.
-    return "cp1252" if guess in ("latin_1", "iso8859_1", "iso8859_15") else guess
+    return best.encoding if best is not None else "cp1252"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -114,11 +121,24 @@ def _as_text(table: pa.Table) -> tuple[pa.Table, frozenset[str]]:
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
             native.add(name)
-            column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%S")
+            tz = column.type.tz if pa.types.is_timestamp(column.type) else None
+            seconds = pc.cast(column, pa.timestamp("s", tz=tz), safe=False)  # no fractional seconds in the text
+            column = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S")
         elif not pa.types.is_string(column.type):
             column = pc.cast(column, pa.string())
         columns.append(column)
     return pa.table(columns, names=table.column_names), frozenset(native)
+
+
+def _cell_text(value: object) -> str | None:
+    """One Excel cell as text: dates in ISO 8601, whole numbers without '.0', empty cells as None."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _read_csv(path: Path, source: SourceOptions) -> RawTable:
@@ -197,21 +217,16 @@ def _read_excel(path: Path, source: SourceOptions) -> RawTable:
         frame = pd.read_excel(
             path, sheet_name=source.sheet or 0, dtype=object, skiprows=source.skip_rows, engine="openpyxl"
         )
-    except ValueError as exc:
-        raise InputError(f"cannot read the Excel sheet: {exc}", file=path) from exc
-    native = {str(c) for c in frame.columns if frame[c].map(lambda v: isinstance(v, pd.Timestamp)).any()}
-    text = frame.apply(
-        lambda col: col.map(
-            lambda v: (
-                None
-                if v is None or (isinstance(v, float) and np.isnan(v))
-                else v.strftime("%Y-%m-%dT%H:%M:%S")
-                if isinstance(v, pd.Timestamp)
-                else str(v)
-            )
-        )
-    )
-    table = pa.table({str(c): pa.array(text[c].tolist(), pa.string()) for c in frame.columns})
+    except Exception as exc:  # openpyxl and zipfile raise many kinds for a file that is not a workbook
+        raise InputError(f"cannot read as an Excel workbook: {exc}", file=path) from exc
+    names = [str(c) for c in frame.columns]
+    cells = {name: [_cell_text(v) for v in frame[column]] for name, column in zip(names, frame.columns, strict=True)}
+    native = {
+        name
+        for name, column in zip(names, frame.columns, strict=True)
+        if any(isinstance(v, datetime.datetime | datetime.date) for v in frame[column])
+    }
+    table = pa.table({name: pa.array(values, pa.string()) for name, values in cells.items()})
     start = 2 + source.skip_rows
     rows = np.arange(start, start + table.num_rows, dtype=np.int64)
     return RawTable(path, table, rows, native_dates=frozenset(native))

@@ -112,12 +112,14 @@ class DuckDBStore:
             self.con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
         self.con.execute("UPDATE imports SET status = 'replaced' WHERE import_id = ?", [import_id])
 
-    def existing_incident_ids(self, ids: pa.Array) -> pa.Table:
-        """Which of these incident ids the store already holds, with the import that brought them."""
+    def existing_incident_ids(self, ids: pa.Array, ignore_import: int | None = None) -> pa.Table:
+        """Which of these incident ids the store already holds (outside ``ignore_import``), and from which import."""
         self.con.register("candidate_ids", pa.table({"incident_id": ids}))
         try:
             return self.con.execute(
-                "SELECT DISTINCT i.incident_id, i.import_id FROM incidents i JOIN candidate_ids c USING (incident_id)"
+                "SELECT DISTINCT i.incident_id, i.import_id FROM incidents i JOIN candidate_ids c USING (incident_id) "
+                "WHERE i.import_id IS DISTINCT FROM ?",
+                [ignore_import],
             ).to_arrow_table()
         finally:
             self.con.unregister("candidate_ids")
