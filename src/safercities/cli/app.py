@@ -47,6 +47,7 @@ app.command("cube")(data_cmds.cube_command)
 app.command("rates")(data_cmds.rates_command)
 app.command("presets")(data_cmds.presets_command)
 app.command("iccs")(data_cmds.iccs_command)
+app.command("quality")(data_cmds.quality_command)
 app.command("simulate")(sim_cmds.simulate_command)
 app.command("demo")(sim_cmds.demo_command)
 

@@ -93,3 +93,22 @@ def iccs_command(
     column = f"name_{lang}" if f"name_{lang}" in table.columns else "name_en"
     for code, depth, text in table.loc[table["level"] <= level, ["code", "level", column]].itertuples(index=False):
         console.print(f"{'  ' * (int(depth) - 1)}{code}  {text}", highlight=False)
+
+
+@friendly
+def quality_command(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for quality.html and quality.json.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of the report (default: the workspace's).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Data-quality report: completeness, geocoding, duplicates, rejects, time coverage, delays, offence mix."""
+    from safercities.quality import quality_report
+    from safercities.report.quality import print_quality, write_quality
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        report = quality_report(ws)
+        language = lang or ws.config.lang
+        folder = out or ws.root / "outputs"
+    print_quality(report, console, lang=language)
+    html, data = write_quality(report, folder, lang=language)
+    console.print(f"wrote {html} and {data}")

@@ -10,7 +10,7 @@ import typer
 from safercities.cli.common import console, friendly, stage, write_frame
 from safercities.cli.import_cmds import report
 from safercities.errors import WorkspaceError
-from safercities.workspace import init
+from safercities.workspace import Workspace, init
 
 DEMO_CRS, DEMO_TZ = "EPSG:32614", "America/Mexico_City"
 
@@ -81,10 +81,8 @@ def demo_command(
         console.print("(no dashboard yet: nothing to serve)")
 
 
-def _quality(ws: object, outputs: Path) -> tuple[Path, ...]:
-    try:
-        from safercities.quality import quality_report
-        from safercities.report.quality import write_quality
-    except ImportError:  # the quality report lands in the same release; keep the demo usable meanwhile
-        return ()
-    return tuple(write_quality(quality_report(ws), outputs))  # type: ignore[arg-type]
+def _quality(ws: Workspace, outputs: Path) -> tuple[Path, ...]:
+    from safercities.quality import quality_report
+    from safercities.report.quality import write_quality
+
+    return write_quality(quality_report(ws), outputs, lang=ws.config.lang)

@@ -223,7 +223,7 @@ def _duplicates(ids: pa.Array, rows: np.ndarray, alive: np.ndarray, ledger: _Led
         return
     series = pd.Series(ids.to_numpy(zero_copy_only=False), dtype=object).where(alive)
     repeated = series.duplicated(keep="first").to_numpy() & alive
-    first_row = pd.Series(rows).groupby(series).transform("min").to_numpy()
+    first_row = pd.Series(rows).groupby(series).transform("min").fillna(0).to_numpy()
     message = np.char.add(
         np.char.add("duplicate incident id (first at row ", first_row.astype(np.int64).astype(str)), ")"
     )
