@@ -150,11 +150,6 @@ def test_iso_auto_detected(values: list[str], expected: list[tuple[int, ...]]) -
     assert instants(got.start) == [utc(tz, *e) for e in expected]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dates.detect_format appends the date-only fallback ('|%d/%m/%Y') only for slash dates; an ISO "
-    "column whose midnight rows drop the time ('2024-03-06' among '2024-03-05 14:30:00') rejects those rows",
-)
 def test_iso_auto_with_some_rows_without_time() -> None:
     got = parse(["2024-03-05 14:30:00", "2024-03-05 16:00:00", "2024-03-05 18:00:00", "2024-03-06"])
     assert not got.bad.any()

@@ -81,10 +81,6 @@ def test_latin1_named_in_the_mapping_is_used(tmp_path: Path) -> None:
     assert raw.columns.column("colonia").to_pylist() == ["Peñuelas", "Querétaro"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: detect_encoding guesses cp775 for a short cp1252 file with ñ, é and €; values come back as mojibake",
-)
 def test_cp1252_with_euro_sign_detected(tmp_path: Path) -> None:
     rows = [["1", "Peñuelas", "5 €"], ["2", "Querétaro", "7 €"]]
     path = _write(tmp_path, _csv(rows, header=["folio", "colonia", "monto"]).encode("cp1252"))
@@ -98,11 +94,6 @@ def test_cp1252_with_euro_sign_declared(tmp_path: Path) -> None:
     assert _records(_read(path, encoding="cp1252")) == rows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: detect_encoding guesses cp1250 for a 200-row cp1252 file (ñ -> ń): charset_normalizer's other "
-    "single-byte guesses are not mapped to cp1252",
-)
 def test_cp1252_longer_police_file_detected(tmp_path: Path) -> None:
     """A file with enough accented text, the way police exports from Windows come."""
     places = ["Peñuelas", "Querétaro", "Jurica Campestre", "Santa Rosa Jáuregui", "Cañadas del Lago", "Álamos"]
@@ -311,11 +302,6 @@ def test_excel_sheet_by_name(tmp_path: Path) -> None:
         _read(path, sheet="No existe")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _read_excel checks isinstance(v, pd.Timestamp), but read_excel(dtype=object) gives datetime.datetime: "
-    "real date cells are not recognised (native_dates empty, text with a space instead of ISO 'T')",
-)
 def test_excel_real_date_cells_are_native(tmp_path: Path) -> None:
     path = _xlsx(
         tmp_path / "in.xlsx",
@@ -344,10 +330,6 @@ def test_excel_real_date_cells_parse_to_the_written_instants(tmp_path: Path) -> 
     assert parsed.start.tolist() == [dt.datetime(2023, 3, 15, 10, 30), dt.datetime(2023, 3, 16, 8, 5, 9)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _read_excel crashes with pyarrow ArrowTypeError ('Expected bytes, got a float') on any empty cell",
-)
 def test_excel_empty_cells(tmp_path: Path) -> None:
     path = _xlsx(tmp_path / "in.xlsx", [["folio", "delito", "lon"], [1, "Robo", -100.39], [2, None, -100.38]])
     raw = _read(path)
@@ -355,20 +337,13 @@ def test_excel_empty_cells(tmp_path: Path) -> None:
     assert raw.columns.column("delito").to_pylist()[1] in (None, "")
 
 
-def test_excel_empty_cells_never_crash(tmp_path: Path) -> None:
-    path = _xlsx(tmp_path / "in.xlsx", [["folio", "delito", "lon"], [1, "Robo", -100.39], [2, None, -100.38]])
-    try:
-        _read(path)
-    except SafercitiesError:
-        pass
-    except Exception as exc:  # noqa: BLE001 - what this test is about
-        pytest.xfail(f"BUG (see test_excel_empty_cells): {type(exc).__name__}: {exc}")
+def test_excel_blank_row_keeps_row_numbers(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "in.xlsx", [["folio", "delito"], [1, "Robo"], [None, None], [3, "Hurto"]])
+    raw = _read(path)
+    numbers = dict(zip(raw.columns.column("folio").to_pylist(), raw.row_numbers.tolist(), strict=True))
+    assert numbers["1"] == 2 and numbers["3"] == 4  # the spreadsheet's row numbers, blank row or not
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _read_excel catches only ValueError; a .xlsx that is not a zip raises zipfile.BadZipFile",
-)
 def test_excel_not_really_excel(tmp_path: Path) -> None:
     path = _write(tmp_path, b"folio,fecha\n1,2\n", "fake.xlsx")
     with pytest.raises(SafercitiesError):
@@ -403,11 +378,6 @@ def test_parquet_types_become_text_and_dates_native(tmp_path: Path) -> None:
     assert raw.columns.column("delito").to_pylist() == ["Robo", None]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: readers._as_text writes Parquet timestamps with pc.strftime('%S'), which adds '.000000' for "
-    "microsecond columns; parse_times(native=True) then uses '%Y-%m-%dT%H:%M:%S' and every date is NaT (bad_date)",
-)
 def test_parquet_timestamps_parse_to_the_written_instants(tmp_path: Path) -> None:
     written = [dt.datetime(2023, 3, 15, 10, 30), dt.datetime(2023, 3, 16, 8, 5, 9)]
     path = tmp_path / "in.parquet"
