@@ -6,6 +6,7 @@ import csv
 import hashlib
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +20,7 @@ from safercities.ingest.mapping import load_mapping
 from safercities.sim import FILES, SimulatedCity, simulate
 from safercities.sim.formats import INCIDENT_COLUMNS
 
-SMALL = {"n_communities": 20, "n_districts": 3, "years": 1}
+SMALL: dict[str, Any] = {"n_communities": 20, "n_districts": 3, "years": 1}
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -120,8 +120,12 @@ def simulate(
 ) -> SimulatedCity:
     """Draw the synthetic city from ``seed`` and write its files into ``outdir`` (created if needed).
 
-    The same arguments give byte-identical files. ``years`` are calendar years from ``start``; local
-    clock times are in America/Mexico_City, which has kept standard time all year since 2022.
+    Writes ``areas.geojson``, ``incidents.csv``, ``offences.csv``, ``census.csv``, ``mapping.toml``,
+    ``truth.json`` and ``truth_events.csv`` (see :mod:`safercities.sim.formats`). The same arguments give
+    byte-identical files. ``years`` are calendar years from ``start``; local clock times are in
+    America/Mexico_City, which has kept standard time all year since October 2022 (a period before then
+    has the old daylight-saving gaps, as real exports do). ``hawkes`` and ``seasonality`` override the
+    defaults of the burglary cascade and the annual cycle.
     """
     _check("seed", seed, _is_int(seed) and int(seed) >= 0, "a non-negative integer")
     _check("n_districts", n_districts, _is_int(n_districts) and n_districts >= 1, "an integer >= 1")

@@ -212,7 +212,11 @@ def build_city(rng: np.random.Generator, n_communities: int, n_districts: int) -
         [shapely.union_all(cells[label == d], grid_size=GRID_M) for d in range(n_districts)], dtype=object
     )
     city_polygon = shapely.union_all(cells, grid_size=GRID_M)
-    district_names = [DISTRICT_NAMES[i % len(DISTRICT_NAMES)] for i in rng.permutation(len(DISTRICT_NAMES))]
+    shuffled = [DISTRICT_NAMES[i] for i in rng.permutation(len(DISTRICT_NAMES))]
+    district_names = [
+        shuffled[d % len(shuffled)] + (f" {d // len(shuffled) + 1}" if d >= len(shuffled) else "")
+        for d in range(n_districts)
+    ]
     return City(
         city_id="QRO",
         city_name=CITY_NAME,
