@@ -47,7 +47,9 @@ def areas_command(
         str | None, typer.Option(help="CRS of a file that has none (CSV, shapefile without .prj).")
     ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding (detected when absent).")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Import a file imported before again, replacing it.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Import a file imported before again, replacing it.")
+    ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import area boundaries, validated and stored in the workspace CRS."""
@@ -75,7 +77,9 @@ def incidents_command(
     file: Annotated[Path, typer.Argument(help="CSV, Excel, Parquet or GeoJSON of incidents.")],
     mapping: Annotated[Path | None, typer.Option(help="Mapping file (TOML): see docs/mapping.md.")] = None,
     preset: Annotated[str | None, typer.Option(help="A shipped mapping: police-uk, chicago, code.")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Import a file imported before again, replacing it.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Import a file imported before again, replacing it.")
+    ] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Import incidents: each placed in its area and given its ICCS code, or rejected with the reason."""
