@@ -326,3 +326,15 @@ def test_many_clock_times_against_zoneinfo() -> None:
     assert instants(got.start) == expected
     assert got.nonexistent == 2  # 02:00 and 02:30 on 10 March
     assert got.ambiguous == 2  # 01:00 and 01:30 on 3 November
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: dates.detect_format reads the separator from sample[0] (extract_regex(...)[0]['s']); when the first "
+    "present value is not a slash date it is None and TypeError escapes",
+)
+def test_auto_when_the_first_value_is_not_a_slash_date() -> None:
+    """Found by test_robustness: detect_format took the separator from the first value, assuming it was a date."""
+    got = parse(["ayer", "15/03/2023 10:30", "16/03/2023 11:00"], order="dmy")
+    assert got.bad.tolist() == [True, False, False]
+    assert instants(got.start)[1:] == [dt.datetime(2023, 3, 15, 10, 30), dt.datetime(2023, 3, 16, 11, 0)]
