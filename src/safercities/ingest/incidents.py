@@ -154,7 +154,7 @@ def _offences(
     iccs_of = np.append(table["iccs_code"].astype(str).to_numpy(object), "")
     iccs = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(iccs_of[position], pa.string()))
     if by_label:
-        codes_of = np.append(table["local_code"].astype(str).to_numpy(object), None)
+        codes_of = np.append(table["local_code"].astype(str).to_numpy(object), "")
         local = np.where(position >= 0, codes_of[position], distinct.to_numpy(object))
         code = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(local, pa.string()))
     label = pc.if_else(pc.equal(label, ""), None, label)
