@@ -21,10 +21,6 @@ from safercities.report.labels import LABELS, LANGUAGES, label
 from safercities.report.quality import fmt_share, print_quality, render_quality_html
 from safercities.workspace import Workspace, file_sha256, init
 
-# ingest/incidents.py casts NaN row numbers to int64 when a file with duplicates also has rows rejected earlier
-# (the same filter as tests/sim/test_sim_import.py); remove once that is fixed.
-pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
-
 A = ("-100,395", "20,505")  # inside area A
 B = ("-100,385", "20,505")  # inside area B
 HEADER = "folio;desde;hasta;denuncia;clave;delito;lon;lat;lugar;arma"

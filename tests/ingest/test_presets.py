@@ -175,16 +175,6 @@ def test_memphis_file_has_no_offense_code_but_its_label_is_in_the_code_table(sha
 
 # -- end to end: import the real files with each preset ----------------------------------------------
 
-# Two deprecations raised inside store/duckdb.py, not by the presets: duckdb 1.5's fetch_arrow_table() and
-# pandas' DataFrame.drop(inplace=...) reached from store.read(). Until the store moves off them, they are let
-# through here so that these tests check the presets.
-_deprecations = ("ignore:fetch_arrow_table:DeprecationWarning", "ignore:The inplace keyword:Warning")
-
-
-def pytestmark_e2e(test):  # type: ignore[no-untyped-def]
-    for rule in _deprecations:
-        test = pytest.mark.filterwarnings(rule)(test)
-    return test
 
 
 BOX = '{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"id":"box"}},\
@@ -214,7 +204,6 @@ def _counts_by(ws, result, source: pd.DataFrame, column: str, key: str) -> tuple
 
 
 @pytest.mark.slow
-@pytestmark_e2e
 def test_import_police_uk_end_to_end(shared_data: Path, tmp_path: Path) -> None:
     path = shared_data / "policeuk_west_yorkshire" / "2018-07-west-yorkshire-street.csv"
     source = read_text(path)
@@ -237,7 +226,6 @@ def test_import_police_uk_end_to_end(shared_data: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytestmark_e2e
 def test_import_chicago_ibm_sample_end_to_end(shared_data: Path, tmp_path: Path) -> None:
     folder = shared_data / "crime_chicago"
     path = folder / "chicago_crime_sample_ibm_533.csv"
@@ -266,7 +254,6 @@ def test_import_chicago_ibm_sample_end_to_end(shared_data: Path, tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytestmark_e2e
 def test_import_code_chicago_homicides_end_to_end(shared_data: Path, tmp_path: Path) -> None:
     folder = shared_data / "crime_chicago"
     path = folder / "chicago_homicides_2015_CODE.csv"
@@ -285,7 +272,6 @@ def test_import_code_chicago_homicides_end_to_end(shared_data: Path, tmp_path: P
 
 
 @pytest.mark.slow
-@pytestmark_e2e
 def test_import_memphis_with_the_code_table_matched_by_label(shared_data: Path, tmp_path: Path) -> None:
     path = shared_data / "memphis_robberies" / "memphis_robberies.csv"
     source = read_text(path)

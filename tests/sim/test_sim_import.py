@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from safercities.sim import SimulatedCity
 from safercities.workspace import init
 
@@ -20,11 +18,6 @@ REASONS = {
 }
 
 
-# Two warnings come from code outside sim/, reported to its authors; remove these filters once they are fixed:
-# ingest/incidents.py `_duplicates` casts NaN row numbers to int64 when a file with duplicate ids also has rows
-# rejected earlier, and store/duckdb.py `existing_incident_ids` calls duckdb's deprecated fetch_arrow_table().
-@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
-@pytest.mark.filterwarnings("ignore:fetch_arrow_table\\(\\) is deprecated:DeprecationWarning")
 def test_import_accepts_the_valid_rows_and_rejects_each_defect(city: SimulatedCity, tmp_path: Path) -> None:
     workspace = city.truth["workspace"]
     ws = init(tmp_path / "ws", name="Ciudad", crs=workspace["crs"], lang="es", timezone=workspace["timezone"])
