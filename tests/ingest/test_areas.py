@@ -324,7 +324,7 @@ def test_missing_column_message_and_loose_matching(tmp_path: Path) -> None:
         read_areas(path, AreaColumns(id="Area Code", population="poblacion"), UTM14, source_crs=UTM14)
     text = str(info.value)
     assert "areas.csv" in text and "'poblacion'" in text
-    assert "the columns are: 'Area Code', 'NAME', 'pop', 'level', 'parent', 'wkt'" in text
+    assert "columns found: 'Area Code', 'NAME', 'pop', 'level', 'parent', 'wkt'" in text
     assert info.value.column == "poblacion"
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import charset_normalizer
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -31,6 +30,7 @@ import pyproj
 import shapely
 
 from safercities.errors import CRSError, InputError
+from safercities.ingest.readers import detect_encoding, normalise_name, resolve_column
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
@@ -90,54 +90,15 @@ class AreasRead:
 # --------------------------------------------------------------------------------------------- reading
 
 
-def _norm(name: str) -> str:
-    """A column name compared without case, spaces, underscores or hyphens."""
-    return "".join(ch for ch in name.lower() if ch not in " _-\t")
-
-
-def resolve_column(wanted: str, available: list[str], path: Path, field: str) -> str:
-    """The source column that ``wanted`` names: exact match first, then ignoring case, spaces and underscores."""
-    if wanted in available:
-        return wanted
-    matches = [c for c in available if _norm(c) == _norm(wanted)]
-    if len(matches) == 1:
-        return matches[0]
-    listed = ", ".join(repr(c) for c in available)
-    if matches:
-        raise InputError(
-            f"the {field} column '{wanted}' matches several columns ({', '.join(map(repr, matches))}); "
-            "give the exact name",
-            file=path,
-            column=wanted,
-        )
-    raise InputError(
-        f"no {field} column '{wanted}' in the file; the columns are: {listed}",
-        file=path,
-        column=wanted,
-    )
-
-
 def _decode(path: Path, encoding: str | None) -> str:
-    """The file's text: the given encoding, else UTF-8 if it decodes, else what charset-normalizer detects."""
+    """The file's text in the given encoding, else the one the importer detects (UTF-8, cp1252, …)."""
     data = path.read_bytes()
-    if encoding:
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot decode the file as {encoding}: {exc}", file=path) from exc
+    chosen = detect_encoding(data[: 1 << 20], encoding or "auto")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    matches = list(charset_normalizer.from_bytes(data))
-    if not matches:
-        raise InputError("cannot detect the file's encoding", file=path, hint="give it with --encoding")
-    # Short files often tie between code pages (cp1250 vs cp1252 for "Peñuelas"): among the least chaotic
-    # matches, prefer Western European, the encoding of Spanish, French and English files not in UTF-8.
-    calm = [m for m in matches if m.chaos <= matches[0].chaos]
-    western = [m for m in calm if set(m.could_be_from_charset) & set(WESTERN_ENCODINGS)]
-    best = western[0] if western else matches[0]
-    return str(best)
+        return data.decode(chosen).lstrip("\ufeff")
+    except (LookupError, UnicodeDecodeError) as exc:
+        hint = "give it with --encoding"
+        raise InputError(f"cannot decode the file as {chosen}: {exc}", file=path, hint=hint) from exc
 
 
 def sniff_delimiter(header: str) -> str:
@@ -187,7 +148,7 @@ def _read_csv(
     if columns.geometry:
         wkt_col = resolve_column(columns.geometry, available, path, "geometry (WKT)")
     else:
-        found = [c for name in WKT_COLUMNS for c in available if _norm(c) == _norm(name)]
+        found = [c for name in WKT_COLUMNS for c in available if normalise_name(c) == normalise_name(name)]
         if not found:
             raise InputError(
                 f"no WKT geometry column (tried {', '.join(WKT_COLUMNS)}); the columns are: "

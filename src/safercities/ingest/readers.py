@@ -62,9 +62,16 @@ def resolve_column(wanted: str, available: list[str], file: Path, field_name: st
     matches = [c for c in available if normalise_name(c) == normalise_name(wanted)]
     if len(matches) == 1:
         return matches[0]
-    shown = ", ".join(available[:40]) + (" …" if len(available) > 40 else "")
+    if matches:
+        raise InputError(
+            f"the column '{wanted}' given for {field_name} matches several columns ({', '.join(map(repr, matches))})",
+            file=file,
+            column=wanted,
+            hint="give the exact name",
+        )
+    shown = ", ".join(repr(c) for c in available[:40]) + (" …" if len(available) > 40 else "")
     raise InputError(
-        f"the mapping's column for '{field_name}' is '{wanted}', which the file does not have",
+        f"the file has no column '{wanted}' (given for {field_name})",
         file=file,
         column=wanted,
         hint=f"columns found: {shown}",
