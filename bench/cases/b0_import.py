@@ -175,16 +175,15 @@ def _peer(files: Path, areas: Any, db_path: Path) -> StoreCounts:
     joined = gpd.sjoin(points, areas, how="inner", predicate="within")
     out = pd.DataFrame(
         {
-            "incident_id": joined["id"].to_numpy(),
-            "occurred_from": joined["occurred"].to_numpy(),
-            "offence_code": joined["clave"].to_numpy(),
-            "iccs_code": joined["iccs_code"].to_numpy(),
-            "x": joined.geometry.x.to_numpy(),
-            "y": joined.geometry.y.to_numpy(),
-            "area_id": joined["area_id"].to_numpy(),
+            "incident_id": joined["id"],
+            "occurred_from": joined["occurred"],  # datetime64[ns, UTC]: no per-row Timestamp objects
+            "offence_code": joined["clave"],
+            "iccs_code": joined["iccs_code"],
+            "x": joined.geometry.x,
+            "y": joined.geometry.y,
+            "area_id": joined["area_id"],
         }
-    )
-    out["occurred_from"] = pd.to_datetime(out["occurred_from"], utc=True)
+    ).reset_index(drop=True)
     con = duckdb.connect(str(db_path))
     try:
         con.execute(
