@@ -137,11 +137,6 @@ def test_mapping_with_an_unknown_key(files: Path, city: Path) -> None:
     assert_one_line_error(code, out, "fecha_hora", "bad.toml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli/common.py friendly() prints f'[bold red]error:[/] {exc}' with rich markup on, so the section "
-    "names in messages ('[columns]', '[dates] order', '[source] decimal') are eaten as markup tags",
-)
 def test_error_messages_keep_their_square_brackets(files: Path, city: Path) -> None:
     bad = files / "src/bad.toml"
     text = (files / "src/mapping.toml").read_text().replace("[columns]\n", '[columns]\nfecha_hora = "fecha"\n')

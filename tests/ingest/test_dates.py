@@ -328,13 +328,23 @@ def test_many_clock_times_against_zoneinfo() -> None:
     assert got.ambiguous == 2  # 01:00 and 01:30 on 3 November
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dates.detect_format reads the separator from sample[0] (extract_regex(...)[0]['s']); when the first "
-    "present value is not a slash date it is None and TypeError escapes",
-)
 def test_auto_when_the_first_value_is_not_a_slash_date() -> None:
     """Found by test_robustness: detect_format took the separator from the first value, assuming it was a date."""
     got = parse(["ayer", "15/03/2023 10:30", "16/03/2023 11:00"], order="dmy")
     assert got.bad.tolist() == [True, False, False]
     assert instants(got.start)[1:] == [dt.datetime(2023, 3, 15, 10, 30), dt.datetime(2023, 3, 16, 11, 0)]
+
+
+def test_one_impossible_slash_date_is_a_reject_not_a_refusal() -> None:
+    """15/13/2023 is no date in either order: that row is bad, and the others still tell day-first."""
+    got = parse_times(
+        pa.array(["15/13/2023", "14/03/2023 10:00", "01/02/2023"]),
+        fmt="auto",
+        order="",
+        timezone="UTC",
+        column="fecha",
+        file=Path("x.csv"),
+    )
+    assert got.bad.tolist() == [True, False, False]
+    assert got.start[1] == np.datetime64("2023-03-14T10:00")
+    assert got.start[2] == np.datetime64("2023-02-01T00:00")

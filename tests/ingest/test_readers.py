@@ -455,11 +455,6 @@ def test_two_columns_matching_the_same_name_are_not_guessed() -> None:
 # ------------------------------------------------------------------------------------------ found by test_robustness
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: readers.detect_encoding returns utf-8 when the invalid byte lies within 3 bytes of the end of the "
-    "sample, even when the sample is the whole (small) file; the cp1252 file is then refused",
-)
 def test_cp1252_file_whose_only_accent_is_near_its_end(tmp_path: Path) -> None:
     """A small file is read whole: an invalid UTF-8 byte near its end is not a character cut by the sample."""
     path = _write(tmp_path, "folio,colonia\n1,Centro\n2,Peña\n".encode("cp1252"))
@@ -467,11 +462,6 @@ def test_cp1252_file_whose_only_accent_is_near_its_end(tmp_path: Path) -> None:
     assert raw.columns.column("colonia").to_pylist() == ["Centro", "Peña"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: readers._read_csv.keep_ragged reads row.text, which raises UnicodeDecodeError inside pyarrow's "
-    "callback for bytes invalid in UTF-8; Python prints 'Exception ignored in keep_ragged' (a traceback)",
-)
 def test_ragged_row_with_bytes_invalid_in_the_declared_encoding(tmp_path: Path) -> None:
     """The ragged-row handler must not raise inside pyarrow (Python reports that as 'Exception ignored')."""
     path = _write(tmp_path, b"a,b,c\n1,2,3\n4,\xa7\n5,6,7\n")

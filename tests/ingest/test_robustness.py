@@ -131,7 +131,6 @@ def messy_rows(draw: st.DrawFn) -> list[list[str]]:
 # ------------------------------------------------------------------------------------------ properties
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: see test_dates.py::test_auto_when_the_first_value_is_not_a_slash_date")
 @PROFILE
 @given(rows=messy_rows())
 def test_random_values_in_every_column(city: tuple[sc.Workspace, Path], rows: list[list[str]]) -> None:
@@ -180,9 +179,6 @@ def test_random_bytes_named_as_other_formats(city: tuple[sc.Workspace, Path], da
     _attempt(ws, _file(src, data, suffix), src / "mapping.toml")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: see test_readers.py::test_ragged_row_with_bytes_invalid_in_the_declared_encoding"
-)
 @PROFILE
 @given(
     rows=messy_rows(),
@@ -201,9 +197,6 @@ def test_encodings_declared_right_or_wrong(
     _attempt(ws, _file(src, data), mapping)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: see test_readers.py::test_ragged_row_with_bytes_invalid_in_the_declared_encoding"
-)
 @PROFILE
 @given(
     blank=st.sampled_from([b"", b"\n", b"\r\n\r\n", b"   ", b"\xef\xbb\xbf", b"\xff\xfe", b",,,,,\n"]),

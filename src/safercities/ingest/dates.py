@@ -68,7 +68,10 @@ def _slash_order(values: pa.Array, column: str, file: Path, order: str) -> str:
     parts = pc.extract_regex(values, _SLASH.pattern)
     first = pc.cast(pc.struct_field(parts, [0]), pa.int32())
     second = pc.cast(pc.struct_field(parts, [1]), pa.int32())
-    first_max, second_max = pc.max(first).as_py() or 0, pc.max(second).as_py() or 0
+    # A value with both parts above 12 is no date in either order: it is rejected later, and decides nothing.
+    possible = pc.or_(pc.less_equal(first, 12), pc.less_equal(second, 12))
+    first_max = pc.max(pc.filter(first, possible)).as_py() or 0
+    second_max = pc.max(pc.filter(second, possible)).as_py() or 0
     if first_max > 12 and second_max > 12:
         raise InputError(
             "dates mix day-first and month-first orders (both parts exceed 12 in some rows)", file=file, column=column
@@ -104,7 +107,8 @@ def detect_format(values: pa.Array, column: str, file: Path, order: str) -> str:
         return "excel"
     if pc.any(pc.match_substring_regex(sample, _SLASH.pattern)).as_py():
         date = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y", "ymd": "%Y/%m/%d"}[_slash_order(present, column, file, order)]
-        sep = pc.extract_regex(sample.slice(0, 1), r"^\s*\d{1,2}(?P<s>[/.\-])").to_pylist()[0]["s"]
+        first = next(v for v in sample.to_pylist() if _SLASH.match(v))
+        sep = re.match(r"^\s*\d{1,2}([/.\-])", first).group(1)  # type: ignore[union-attr]
         date = date.replace("/", sep)
         date_only = date
         candidates = [f"{date} %H:%M:%S", f"{date} %H:%M", f"{date} %I:%M:%S %p", f"{date} %I:%M %p", date]
@@ -115,7 +119,7 @@ def detect_format(values: pa.Array, column: str, file: Path, order: str) -> str:
     best = max(candidates, key=lambda f: parsed[f])
     if granularity(best) == "moment" and date_only:
         best = f"{best}|{date_only}"  # rows without a time of day are day windows, not errors
-    if max(parsed.values()) < 0.5 * len(sample):
+    if np.count_nonzero(~np.isnat(strptime(sample, best.split("|")))) < 0.5 * len(sample):
         raise InputError(
             f"cannot recognise the date format (e.g. '{sample[0].as_py()}')",
             file=file,

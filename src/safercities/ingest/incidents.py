@@ -161,12 +161,16 @@ def _offences(
     return pc.cast(code, pa.string()), label, pc.cast(iccs, pa.string())
 
 
+def _json_lines(frame: pd.DataFrame) -> list[str]:
+    """One JSON object per row. Split on newlines only: JSON escapes them, but not U+0085 or U+2028."""
+    return frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n").split("\n")
+
+
 def _attributes(raw: RawTable, keep: list[str], rows: pa.Array) -> pa.Array | None:
     if not keep:
         return None
     frame = raw.columns.select(keep).take(rows).to_pandas()
-    lines = frame.to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    return pa.array(lines, pa.string())
+    return pa.array(_json_lines(frame), pa.string())
 
 
 def _raw_rows(raw: RawTable, rows: np.ndarray) -> np.ndarray:
@@ -174,7 +178,7 @@ def _raw_rows(raw: RawTable, rows: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return np.array([], dtype=object)
     frame = raw.columns.take(pa.array(rows)).to_pandas()
-    return np.array(frame.to_json(orient="records", lines=True, force_ascii=False).splitlines(), dtype=object)
+    return np.array(_json_lines(frame), dtype=object)
 
 
 def _unreadable(raw: RawTable, column: str, what: str = "date") -> Quoted:

@@ -78,7 +78,7 @@ def resolve_column(wanted: str, available: list[str], file: Path, field_name: st
     )
 
 
-def detect_encoding(head: bytes, declared: str) -> str:
+def detect_encoding(head: bytes, declared: str, complete: bool = False) -> str:
     """The encoding to decode with: the declared one, else UTF-8 (BOM aware), else what the bytes look like."""
     if declared and declared != "auto":
         try:
@@ -92,7 +92,7 @@ def detect_encoding(head: bytes, declared: str) -> str:
         head.decode("utf-8-sig")
         return "utf-8"
     except UnicodeDecodeError as exc:
-        if len(head) - exc.start <= 3:  # a multi-byte character cut by the sample's end
+        if not complete and len(head) - exc.start <= 3:  # a multi-byte character cut by the sample's end
             return "utf-8"
     try:
         western = set(head.decode("cp1252")) - set(map(chr, range(128)))
@@ -148,12 +148,29 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _check_utf8(path: Path) -> None:
+    """Refuse, with the line, a file that says UTF-8 and holds bytes that are not."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
+            file=path,
+            row=line,
+            hint="name the file's encoding in the mapping: [source] encoding = \"cp1252\" or \"latin-1\"",
+        ) from exc
+
+
 def _read_csv(path: Path, source: SourceOptions) -> RawTable:
     with path.open("rb") as handle:
         head = handle.read(1 << 20)
     if not head.strip():
         raise InputError("the file is empty", file=path)
-    encoding = detect_encoding(head, source.encoding)
+    encoding = detect_encoding(head, source.encoding, complete=len(head) < 1 << 20)
+    if encoding in ("utf-8", "utf-8-sig"):
+        _check_utf8(path)  # else pyarrow fails inside its row handler, where the error cannot be caught
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
     lines = text.splitlines()[source.skip_rows :]
     delimiter = sniff_delimiter("\n".join(lines)) if source.delimiter == "auto" else source.delimiter
@@ -165,7 +182,11 @@ def _read_csv(path: Path, source: SourceOptions) -> RawTable:
 
     def keep_ragged(row: pacsv.InvalidRow) -> str:
         reason = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
-        ragged.append((row.number, reason, row.text))
+        try:
+            text = row.text
+        except UnicodeDecodeError:  # bytes that are not valid in the file's encoding: keep them visible
+            text = "<the row's bytes are not valid in the file's encoding>"
+        ragged.append((row.number, reason, text))
         return "skip"
 
     def read(use_threads: bool) -> pa.Table:
