@@ -72,7 +72,8 @@ def _file(src: Path, data: bytes, suffix: str = ".csv") -> Path:
 
 def _csv_bytes(rows: list[list[str]], header: list[str] = ck.HEADER, encoding: str = "utf-8") -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Quote every field: Python's writer leaves a lone carriage return unquoted, and by RFC 4180 that ends a row.
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode(encoding, errors="surrogatepass")
