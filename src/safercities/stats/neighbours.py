@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
@@ -183,6 +184,7 @@ def knn(points_xy: ArrayLike, k: int, ids: ArrayLike | None = None) -> SpatialWe
     k = _check_int("k", k, "knn", 1, n - 1)
     id_arr = _ids(ids, n, "knn")
     neighbor, _ = _knn_search(xy, k)
+    neighbor.sort(axis=1)  # links in (focal, neighbour) order, as SpatialWeights keeps them
     focal = np.repeat(np.arange(n, dtype=np.int64), k)
     prov = stamp("knn", {"k": k}, xy)
     return _weights(id_arr, focal, neighbor.ravel(), None, "knn", prov)
@@ -190,11 +192,25 @@ def knn(points_xy: ArrayLike, k: int, ids: ArrayLike | None = None) -> SpatialWe
 
 # -- distance band ----------------------------------------------------------------------------------------------------
 def _pairs_within(xy: FloatArray, radius: float) -> tuple[IntArray, IntArray, FloatArray]:
-    """Every ordered pair (i, j), i ≠ j, at distance ≤ radius, with its distance."""
+    """Every ordered pair (i, j), i ≠ j, at distance ≤ radius, with its distance, sorted by (i, j).
+
+    The tree gives each unordered pair once; both directions are laid out row by row through a CSR matrix
+    (a counting sort by row, then a sort within each short row), far cheaper than sorting all links.
+    """
+    n = len(xy)
     pairs = cKDTree(xy).query_pairs(radius, output_type="ndarray").astype(np.int64, copy=False)
-    i, j = pairs[:, 0], pairs[:, 1]
-    d = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
-    return np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([d, d])
+    m = len(pairs)
+    rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    cols = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    link = np.arange(1, 2 * m + 1, dtype=np.int64)  # 1-based, so that no stored value is an (implicit) zero
+    csr = sp.csr_array((link, (rows, cols)), shape=(n, n))
+    csr.sort_indices()
+    order = csr.data - 1
+    focal = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
+    neighbor = csr.indices.astype(np.int64)
+    src = order % m if m else order
+    d = np.hypot(xy[pairs[src, 0], 0] - xy[pairs[src, 1], 0], xy[pairs[src, 0], 1] - xy[pairs[src, 1], 1])
+    return focal, neighbor, d
 
 
 def distance_band(
@@ -480,10 +496,12 @@ def read_gal(path: str | Path) -> SpatialWeights:
     """
     where = "read_gal"
     p, lines = _read_lines(path, where)
-    while lines and not lines[-1].strip():
-        lines.pop()
     n = _header_n(p, lines[0].split() if lines else [], where)
     body = lines[1:]
+    while len(body) > 2 * n and not body[-1].strip():
+        body.pop()
+    if len(body) == 2 * n - 1:  # an island's empty neighbour line may be missing at the very end
+        body.append("")
     if len(body) != 2 * n:
         raise InputError(
             f"{where}: the header announces {n} areas, so {2 * n} lines should follow it; found {len(body)}",
@@ -525,6 +543,11 @@ def read_gal(path: str | Path) -> SpatialWeights:
     )
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, for messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _from_id_links(
     p: Path,
     where: str,
@@ -539,14 +562,16 @@ def _from_id_links(
     sorted_ids = ids[order]
     if len(sorted_ids) > 1 and np.any(sorted_ids[1:] == sorted_ids[:-1]):
         dup = sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]][0]
-        raise InputError(f"{where}: area id {dup!r} appears twice", file=p)
+        raise InputError(f"{where}: area id {_plain(dup)!r} appears twice", file=p)
     positions = []
     for name, values in (("focal", focal_ids), ("neighbour", nbr_ids)):
         pos = np.searchsorted(sorted_ids, values).clip(0, max(len(ids) - 1, 0))
         found = sorted_ids[pos] == values if len(ids) else np.zeros(len(values), dtype=bool)
         if not np.all(found):
             link = int(np.flatnonzero(~found)[0])
-            raise InputError(f"{where}: {name} id {values[link]!r} is not one of the areas", file=p, row=line_of(link))
+            raise InputError(
+                f"{where}: {name} id {_plain(values[link])!r} is not one of the areas", file=p, row=line_of(link)
+            )
         positions.append(order[pos].astype(np.int64))
     focal, neighbor = positions
     pair = focal * max(len(ids), 1) + neighbor
@@ -554,7 +579,7 @@ def _from_id_links(
     if np.any(counts > 1):
         link = int(np.sort(first[counts > 1])[0])
         raise InputError(
-            f"{where}: the link {focal_ids[link]!r} → {nbr_ids[link]!r} appears more than once",
+            f"{where}: the link {_plain(focal_ids[link])!r} → {_plain(nbr_ids[link])!r} appears more than once",
             file=p,
             row=line_of(link),
         )
