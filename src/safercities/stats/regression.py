@@ -157,7 +157,7 @@ def _percent(x: float) -> str:
 
 
 def _plural(unit: str, step: float) -> str:
-    return unit if step == 1 or unit.endswith("s") or not unit else f"{unit}s"
+    return f"{unit}s" if unit and abs(step) > 1 and not unit.endswith("s") else unit
 
 
 # -- count models ---------------------------------------------------------------------------------------------
@@ -245,10 +245,10 @@ class CountModelResult:
                 f"{_percent(hi)} more) includes no change (p = {p_value:.2g})"
             )
         if rr >= 2:
-            return f"{head} {rr:.2f} times as many {self.outcome} ({level} {lo:.2f}-{hi:.2f} times)"
+            return f"{head} {rr:.2f} times as many {self.outcome} ({level} {lo:.2f} to {hi:.2f} times)"
         if rr >= 1:
-            return f"{head} {_percent(rr)} more {self.outcome} ({level} {_percent(lo)}-{_percent(hi)})"
-        return f"{head} {_percent(rr)} fewer {self.outcome} ({level} {_percent(hi)}-{_percent(lo)} fewer)"
+            return f"{head} {_percent(rr)} more {self.outcome} ({level} {_percent(lo)} to {_percent(hi)})"
+        return f"{head} {_percent(rr)} fewer {self.outcome} ({level} {_percent(hi)} to {_percent(lo)} fewer)"
 
     def summary(self, per: Mapping[str, float] | None = None, units: Mapping[str, str] | None = None) -> str:
         """The model in plain words: one sentence per covariate, then fit, overdispersion and notes."""
@@ -407,40 +407,63 @@ def negative_binomial_glm(
     """NB2 regression (Var = mu + alpha mu^2) with offset log(population x exposure), alpha estimated by ML.
 
     Engine: statsmodels' discrete ``NegativeBinomial(loglike_method='nb2')``, which maximises the likelihood in
-    (beta, alpha) jointly by Newton's method; model-based errors come from its observed information, sandwich
-    errors from ``cov_type='HC0'``. Deviance and Pearson chi-square are those of statsmodels' GLM NB family at the
-    ML alpha (what R's MASS::glm.nb reports). The overdispersion test is the likelihood ratio of alpha = 0
-    (Poisson) on the boundary: p = P(chi2_1 > LR) / 2.
+    (beta, alpha) jointly (Newton's method from the Poisson fit and the moment estimate of alpha; BFGS on log alpha
+    if Newton fails). Model-based errors invert its observed information; sandwich (HC0) errors use its score and
+    Hessian. Deviance and Pearson chi-square are those of statsmodels' GLM NB family at the ML alpha (what R's
+    MASS::glm.nb reports). The overdispersion test is the likelihood ratio of alpha = 0 (Poisson) on the
+    boundary: p = P(chi2_1 > LR) / 2. When the alpha score at 0 is not positive (counts no more variable than
+    Poisson), the ML estimate is alpha = 0: the Poisson fit is returned as the NB2 fit, with a note.
     """
     where = "negative_binomial_glm"
     _check_confidence(confidence, where)
     y, design, offset, ids, dropped, notes = _prepare_counts(counts, covariates, population, exposure, where)
     k = design.shape[1]
+    x = design.to_numpy()
     with _surfacing(notes):
-        poisson = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
+        poisson_model = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset)
+        poisson = poisson_model.fit()
+    mu0 = np.asarray(poisson.fittedvalues, dtype=np.float64)
+    score0 = float(np.sum((y - mu0) ** 2 - y))
+    if score0 <= 0:
+        with _surfacing(notes):
+            poisson_robust = poisson_model.fit(start_params=poisson.params, cov_type="HC0")
+        notes.append("counts are no more variable than Poisson: the ML alpha is 0 and NB2 reduces to Poisson.")
+        beta, alpha, alpha_se = np.asarray(poisson.params, dtype=np.float64), 0.0, float("nan")
+        bse_model = np.asarray(poisson.bse, dtype=np.float64)
+        bse_robust = np.asarray(poisson_robust.bse, dtype=np.float64)
+        loglike, converged = float(poisson.llf), bool(poisson.converged)
+    else:
         model = NegativeBinomial(y, design, loglike_method="nb2", offset=offset)
-        start = np.r_[np.asarray(poisson.params), 0.1]
-        fit = model.fit(start_params=start, method="newton", maxiter=200, disp=False)
-        if not fit.mle_retvals.get("converged", False):
-            fit = model.fit(start_params=start, method="bfgs", maxiter=2000, disp=False)
-        robust_fit = model.fit(start_params=fit.params, method="newton", maxiter=0, disp=False, cov_type="HC0")
-    converged = bool(fit.mle_retvals.get("converged", False))
+        start = np.r_[np.asarray(poisson.params), max(score0 / float(mu0 @ mu0), 1e-3)]
+        with _surfacing(notes):
+            fit = model.fit(start_params=start, method="newton", maxiter=100, disp=False)
+            ok = bool(fit.mle_retvals.get("converged", False)) and np.all(np.isfinite(fit.params))
+            if not ok or float(np.asarray(fit.params)[k]) <= 0:
+                fit = model.fit(start_params=start, method="bfgs", maxiter=5000, gtol=1e-8, disp=False)
+            params = np.asarray(fit.params, dtype=np.float64)
+            hessian = np.asarray(model.hessian(params), dtype=np.float64)
+            scores = np.asarray(model.score_obs(params), dtype=np.float64)
+        converged = bool(fit.mle_retvals.get("converged", False))
+        bread = np.linalg.inv(-hessian)
+        beta, alpha = params[:k], float(params[k])
+        bse_all = np.sqrt(np.diag(bread))
+        bse_model, alpha_se = bse_all[:k], float(bse_all[k])
+        bse_robust = np.sqrt(np.diag(bread @ (scores.T @ scores) @ bread))[:k]
+        loglike = float(model.loglike(params))
     if not converged:
-        notes.append("the NB likelihood did not converge; treat the estimates as provisional.")
-    params = np.asarray(fit.params, dtype=np.float64)
-    beta, alpha = params[:k], float(params[k])
-    mu = np.exp(design.to_numpy() @ beta + offset)
-    family = sm.families.NegativeBinomial(alpha=alpha)
+        notes.append("the likelihood maximisation did not converge; treat the estimates as provisional.")
+    mu = np.exp(x @ beta + offset)
+    family = sm.families.NegativeBinomial(alpha=alpha) if alpha > 0 else sm.families.Poisson()
     deviance = float(family.deviance(y, mu))
     pearson = float(np.sum((y - mu) ** 2 / family.variance(mu)))
-    lr = max(0.0, 2 * (float(fit.llf) - float(poisson.llf)))
+    lr = max(0.0, 2 * (loglike - float(poisson.llf)))
     return CountModelResult(
         family="Negative binomial (NB2)",
         outcome=outcome,
         names=tuple(design.columns),
         params=beta,
-        bse_model=np.asarray(fit.bse, dtype=np.float64)[:k],
-        bse_robust=np.asarray(robust_fit.bse, dtype=np.float64)[:k],
+        bse_model=bse_model,
+        bse_robust=bse_robust,
         robust=robust,
         confidence=confidence,
         n=len(y),
@@ -448,10 +471,10 @@ def negative_binomial_glm(
         pearson_chi2=pearson,
         df_resid=len(y) - k,
         dispersion=pearson / (len(y) - k),
-        loglike=float(fit.llf),
-        aic=float(2 * (k + 1) - 2 * fit.llf),
+        loglike=loglike,
+        aic=float(2 * (k + 1) - 2 * loglike),
         alpha=alpha,
-        alpha_se=float(np.asarray(fit.bse)[k]),
+        alpha_se=alpha_se,
         overdispersion=SpatialTest(
             "Likelihood-ratio test of alpha = 0 (chi-bar-squared)", lr, 1, float(0.5 * stats.chi2.sf(lr, 1))
         ),
@@ -469,7 +492,7 @@ def negative_binomial_glm(
                 "engine": "statsmodels discrete NegativeBinomial nb2 (joint ML of beta and alpha)",
             },
             y,
-            design.to_numpy(),
+            x,
             offset,
         ),
     )
@@ -530,7 +553,7 @@ def _trace_mamb(q: NDArray[np.float64], a: sp.csr_matrix, b: sp.csr_matrix) -> f
     aq = np.asarray(a @ q)  # A Q
     bq = np.asarray(b @ q)
     tr_ab = float(a.multiply(b.T).sum())
-    return tr_ab - float(np.sum(qa.T * bq)) - float(np.sum(aq * qb.T)) + float(np.trace((qa @ aq) @ (qb @ bq)))
+    return tr_ab - float(np.sum(qa.T * bq)) - float(np.sum(aq * qb.T)) + float(np.trace((qa @ q) @ (qb @ q)))
 
 
 # -- OLS with spatial diagnostics ------------------------------------------------------------------------------
