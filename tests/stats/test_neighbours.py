@@ -197,7 +197,7 @@ def test_read_gwt(tmp_path: Path) -> None:
     p.write_text("0 4 shape ID\n1 2 0.5\n")
     with pytest.raises(InputError, match="pass all area ids"):
         nb.read_gwt(p)
-    assert list(nb.read_gwt(p, ids=[1, 2, 3, 4]).islands) == [3, 4]
+    assert list(nb.read_gwt(p, ids=[1, 2, 3, 4]).islands) == [2, 3, 4]  # no link from 2
     p.write_text("3\n1 2 0.5\n2 1 zz\n")
     with pytest.raises(InputError, match="not a number") as err:
         nb.read_gwt(p)
