@@ -575,9 +575,10 @@ def _from_id_links(
         positions.append(order[pos].astype(np.int64))
     focal, neighbor = positions
     pair = focal * max(len(ids), 1) + neighbor
-    _, first, counts = np.unique(pair, return_index=True, return_counts=True)
-    if np.any(counts > 1):
-        link = int(np.sort(first[counts > 1])[0])
+    order_pair = np.argsort(pair, kind="stable")
+    repeat = pair[order_pair][1:] == pair[order_pair][:-1]
+    if np.any(repeat):
+        link = int(order_pair[1:][repeat].min())  # the first line that repeats an earlier link
         raise InputError(
             f"{where}: the link {_plain(focal_ids[link])!r} → {_plain(nbr_ids[link])!r} appears more than once",
             file=p,
