@@ -167,9 +167,7 @@ class Concentration:
         return f"{line}; {top}; {need}"
 
 
-def _top_shares(
-    places: NDArray[np.float64], crime: NDArray[np.float64], top: tuple[float, ...]
-) -> dict[float, float]:
+def _top_shares(places: NDArray[np.float64], crime: NDArray[np.float64], top: tuple[float, ...]) -> dict[float, float]:
     return {p: float(np.interp(p, places, crime)) for p in top}
 
 
