@@ -76,13 +76,21 @@ def show_frame(frame: pd.DataFrame, title: str, limit: int = 20) -> None:
 
 
 def write_frame(frame: pd.DataFrame, out: Path) -> Path:
-    """Write a table as CSV or Parquet, by the file's extension."""
+    """Write a table as CSV, Parquet or GeoPackage, by the file's extension (geometry as WKT in a CSV)."""
+    import geopandas as gpd
+
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
-    if suffix == ".parquet":
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    if suffix == ".gpkg":
+        if not spatial:
+            raise SafercitiesError(f"{out}: a GeoPackage needs geometries; this table has none (use .csv or .parquet)")
+        frame.to_file(out, driver="GPKG", engine="pyogrio")
+    elif suffix == ".parquet":
         frame.to_parquet(out, index=False)
     elif suffix in (".csv", ".txt"):
-        frame.to_csv(out, index=False)
+        table = frame.to_wkt() if spatial else frame
+        table.to_csv(out, index=False)
     else:
-        raise SafercitiesError(f"{out}: unknown output format '{suffix}'; use .csv or .parquet")
+        raise SafercitiesError(f"{out}: unknown output format '{suffix}'; use .csv, .parquet or .gpkg")
     return out

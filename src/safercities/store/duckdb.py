@@ -202,6 +202,42 @@ class DuckDBStore:
             self.con.unregister("lineage")
             self.con.unregister("sections")
 
+    # -- selections for the analytics -------------------------------------------------------------
+    @staticmethod
+    def _selection(iccs: str | None, start: str | None, end: str | None, timezone: str) -> tuple[str, list[object]]:
+        """WHERE clause for an ICCS code prefix and a local-time [start, end) window."""
+        clauses, params = ["TRUE"], []
+        if iccs:
+            clauses.append("starts_with(iccs_code, ?)")
+            params.append(iccs)
+        if start:
+            clauses.append("timezone(?, occurred_from) >= ?::TIMESTAMP")
+            params += [timezone, start]
+        if end:
+            clauses.append("timezone(?, occurred_from) < ?::TIMESTAMP")
+            params += [timezone, end]
+        return " AND ".join(clauses), params
+
+    def incident_points(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> pa.Table:
+        """x, y (workspace CRS), area_id and occurred_from of the selected incidents."""
+        where, params = self._selection(iccs, start, end, timezone)
+        return self.con.execute(
+            f"SELECT x, y, area_id, occurred_from FROM incidents WHERE {where}", params
+        ).to_arrow_table()
+
+    def area_counts(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> pd.DataFrame:
+        """Selected incidents per finest area (areas without any are absent)."""
+        where, params = self._selection(iccs, start, end, timezone)
+        return (
+            self.con.execute(f"SELECT area_id, count(*) AS count FROM incidents WHERE {where} GROUP BY ALL", params)
+            .to_arrow_table()
+            .to_pandas()
+        )
+
     # -- data quality -----------------------------------------------------------------------------
     # Aggregations for `safercities quality` (safercities.quality): each returns a few rows, however
     # many incidents the store holds. Rejects and imports are those of incident files only.
