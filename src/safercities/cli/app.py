@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from safercities import __version__
-from safercities.cli import data_cmds, import_cmds, sim_cmds, workspace_cmds
+from safercities.cli import analyse_cmds, data_cmds, import_cmds, sim_cmds, workspace_cmds
 from safercities.cli.common import console, set_global_workspace
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ def root(
 
 app.command("init")(workspace_cmds.init_command)
 app.add_typer(import_cmds.app, name="import")
+app.add_typer(analyse_cmds.app, name="analyse")
 app.command("rejects")(data_cmds.rejects_command)
 app.command("imports")(data_cmds.imports_command)
 app.command("cube")(data_cmds.cube_command)

@@ -1,0 +1,121 @@
+"""`safercities analyse …`: the observatory's spatial analytics, each a thin call of safercities.analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from safercities.cli.common import WorkspaceOption, chosen, console, friendly, show_frame, write_frame
+from safercities.workspace import open_workspace
+
+app = typer.Typer(help="Where crime concentrates and what it goes with: rates, grids, density, hotspots, models.")
+
+LevelOption = Annotated[str | None, typer.Option(help="Area level (default: the finest).")]
+IccsOption = Annotated[
+    str | None, typer.Option("--iccs", help="Only offences whose ICCS code starts so (e.g. 04, 0501).")
+]
+StartOption = Annotated[str | None, typer.Option(help="From this local date (YYYY-MM-DD), included.")]
+EndOption = Annotated[str | None, typer.Option(help="To this local date (YYYY-MM-DD), excluded.")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write the result (.gpkg, .parquet or .csv) and a .txt summary.")
+]
+
+
+def _selection(iccs: str | None, start: str | None, end: str | None):  # type: ignore[no-untyped-def]
+    from safercities.analysis import Selection
+
+    return Selection(iccs=iccs, start=start, end=end)
+
+
+def _deliver(frame: pd.DataFrame, summary: str, out: Path | None, title: str, columns: list[str]) -> None:
+    """Print the summary and the first rows; write the table and the summary when asked."""
+    console.print(summary, highlight=False)
+    show_frame(frame[columns], title, limit=10)
+    if out is not None:
+        write_frame(frame, out)
+        text = out.with_suffix(".txt")
+        text.write_text(summary + "\n", encoding="utf-8")
+        console.print(f"wrote {out} and {text}")
+
+
+@app.command("rates")
+@friendly
+def rates_command(
+    level: LevelOption = None,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    per: Annotated[float, typer.Option(help="Rate per this many inhabitants.")] = 100_000,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Rates per area with exact intervals, global and spatial empirical Bayes smoothing, and excess risk."""
+    from safercities.analysis import area_rates
+
+    selection = _selection(iccs, start, end)
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        table = area_rates(ws, level, selection, per=per)
+    flagged = int(table["unstable"].sum())
+    summary = (
+        f"Rates per {per:,.0f} for {len(table)} areas ({selection.describe()}): "
+        f"{int(table['count'].sum()):,} incidents; {flagged} rates unstable (few events or small population) — "
+        "read their smoothed values (rate_eb, rate_spatial_eb) instead."
+    )
+    columns = ["area_id", "name", "count", "population", "rate", "rate_lower", "rate_upper", "rate_spatial_eb"]
+    _deliver(table.round(2), summary, out, "rates by area", columns)
+
+
+@app.command("concentration")
+@friendly
+def concentration_command(
+    places: Annotated[str, typer.Option(help="Places: areas or grid.")] = "areas",
+    level: LevelOption = None,
+    cell_size: Annotated[float, typer.Option(help="Grid cell size in metres (places = grid).")] = 250.0,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for intervals (0 = none).")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 0,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Lorenz curve, Gini and generalised Gini, and the share of crime in the top 1%, 5% and 10% of places."""
+    from safercities.analysis import place_concentration
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = place_concentration(
+            ws,
+            _selection(iccs, start, end),
+            places=places,
+            level=level,
+            cell_size=cell_size,
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    frame = result.to_frame()
+    _deliver(frame, result.summary(), out, "concentration", list(frame.columns))
+
+
+@app.command("grid")
+@friendly
+def grid_command(
+    cell_size: Annotated[
+        float, typer.Option(help="Cell size in metres (hexagons: the closest H3 resolution).")
+    ] = 250.0,
+    shape: Annotated[str, typer.Option(help="square or h3.")] = "square",
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Incident counts on a square grid or on H3 hexagons over the city, empty cells included."""
+    from safercities.analysis import grid_counts
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = grid_counts(ws, _selection(iccs, start, end), cell_size=cell_size, shape=shape)
+    frame = result.to_geodataframe() if out is not None and out.suffix.lower() == ".gpkg" else result.to_frame()
+    _deliver(frame, result.summary(), out, "cells", [c for c in frame.columns if c != "geometry"][:8])
