@@ -324,6 +324,19 @@ def _prepare_counts(
     return y, design.reset_index(drop=True), offset, ids[keep], dropped, notes
 
 
+def _separation_notes(design: pd.DataFrame, params: NDArray[np.float64], mu: NDArray[np.float64]) -> list[str]:
+    """Quasi-separation (e.g. a dummy marking only areas with no crime) sends a coefficient to +/- infinity without
+    a statsmodels warning; name the covariates whose effect over their observed range exceeds e^20."""
+    if not np.any(mu < 1e-10 * np.median(mu)):
+        return []
+    spread = (design.max(axis=0) - design.min(axis=0)).to_numpy()
+    names = [n for n, b, s in zip(design.columns, params, spread, strict=True) if n != "const" and abs(b) * s > 20]
+    return [
+        f"quasi-separation: some areas have fitted rates of about 0; the coefficients of {names or 'some covariates'} "
+        "run off to infinity and their rate ratios are not estimable (drop or merge those covariates)."
+    ]
+
+
 def _cameron_trivedi(y: NDArray[np.float64], mu: NDArray[np.float64]) -> SpatialTest:
     """Cameron & Trivedi (1990) test of Var = mu + alpha mu^2 (NB2) against alpha = 0: t of the auxiliary OLS
     of ((y - mu)^2 - y) / mu on mu without intercept, one-sided (R's AER::dispersiontest(trafo = 2))."""
@@ -359,6 +372,7 @@ def poisson_glm(
         fit = model.fit()
         robust_fit = model.fit(start_params=fit.params, cov_type="HC0")
     mu = np.asarray(fit.fittedvalues, dtype=np.float64)
+    notes += _separation_notes(design, np.asarray(fit.params, dtype=np.float64), mu)
     k = design.shape[1]
     return CountModelResult(
         family="Poisson",
@@ -407,8 +421,8 @@ def negative_binomial_glm(
     """NB2 regression (Var = mu + alpha mu^2) with offset log(population x exposure), alpha estimated by ML.
 
     Engine: statsmodels' discrete ``NegativeBinomial(loglike_method='nb2')``, which maximises the likelihood in
-    (beta, alpha) jointly (Newton's method from the Poisson fit and the moment estimate of alpha; BFGS on log alpha
-    if Newton fails). Model-based errors invert its observed information; sandwich (HC0) errors use its score and
+    (beta, alpha) jointly (BFGS on log alpha from the Poisson fit and the moment estimate of alpha, polished by
+    Newton's method). Model-based errors invert its observed information; sandwich (HC0) errors use its score and
     Hessian. Deviance and Pearson chi-square are those of statsmodels' GLM NB family at the ML alpha (what R's
     MASS::glm.nb reports). The overdispersion test is the likelihood ratio of alpha = 0 (Poisson) on the
     boundary: p = P(chi2_1 > LR) / 2. When the alpha score at 0 is not positive (counts no more variable than
@@ -436,10 +450,16 @@ def negative_binomial_glm(
         model = NegativeBinomial(y, design, loglike_method="nb2", offset=offset)
         start = np.r_[np.asarray(poisson.params), max(score0 / float(mu0 @ mu0), 1e-3)]
         with _surfacing(notes):
-            fit = model.fit(start_params=start, method="newton", maxiter=100, disp=False)
-            ok = bool(fit.mle_retvals.get("converged", False)) and np.all(np.isfinite(fit.params))
-            if not ok or float(np.asarray(fit.params)[k]) <= 0:
-                fit = model.fit(start_params=start, method="bfgs", maxiter=5000, gtol=1e-8, disp=False)
+            # BFGS on log(alpha) keeps alpha positive; Newton then polishes where it is safely inside
+            fit = model.fit(start_params=start, method="bfgs", maxiter=5000, gtol=1e-9, disp=False)
+            if float(np.asarray(fit.params)[k]) > 1e-4:
+                try:
+                    with np.errstate(invalid="raise", divide="raise", over="raise"):
+                        polished = model.fit(start_params=fit.params, method="newton", maxiter=50, disp=False)
+                    if polished.mle_retvals.get("converged", False) and float(np.asarray(polished.params)[k]) > 0:
+                        fit = polished
+                except FloatingPointError:
+                    pass
             params = np.asarray(fit.params, dtype=np.float64)
             hessian = np.asarray(model.hessian(params), dtype=np.float64)
             scores = np.asarray(model.score_obs(params), dtype=np.float64)
@@ -453,6 +473,7 @@ def negative_binomial_glm(
     if not converged:
         notes.append("the likelihood maximisation did not converge; treat the estimates as provisional.")
     mu = np.exp(x @ beta + offset)
+    notes += _separation_notes(design, beta, mu)
     family = sm.families.NegativeBinomial(alpha=alpha) if alpha > 0 else sm.families.Poisson()
     deviance = float(family.deviance(y, mu))
     pearson = float(np.sum((y - mu) ** 2 / family.variance(mu)))
