@@ -38,7 +38,9 @@ def _brute_force(x, y, w, cx, cy, h, kernel):
 
 @pytest.mark.parametrize("kernel", ["quartic", "gaussian"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_exact_path_equals_brute_force_sum(kernel: str, weighted: bool) -> None:
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_exact_path_equals_brute_force_sum(kernel: str, weighted: bool, engine: str, monkeypatch) -> None:
+    monkeypatch.setattr(kde_module, "NUMPY_EXACT_LIMIT", 0 if engine == "numba" else 10**9)
     x, y = _points()
     w = np.random.default_rng(9).uniform(0.5, 3, x.size) if weighted else None
     s = kde(x, y, cell_size=75, bandwidth=400.0, kernel=kernel, weights=w, method="exact")
@@ -50,8 +52,9 @@ def test_exact_path_equals_brute_force_sum(kernel: str, weighted: bool) -> None:
 
 @pytest.mark.parametrize("kernel", ["quartic", "gaussian"])
 def test_numpy_exact_path_equals_numba_path(kernel: str) -> None:
-    x, y = _points(300)
-    g = kde_module._make_grid(x, y, 100.0, None, 10**6)
+    x, y = _points(1000)
+    g = kde_module._make_grid(x, y, 40.0, None, 10**6)
+    assert x.size * g.nx * g.ny > kde_module.NUMPY_EXACT_LIMIT  # so that _exact takes the numba kernel
     numba_values = kde_module._exact(x, y, None, g, 350.0, kernel)
     numpy_values = kde_module._exact_numpy(x, y, None, g, 350.0, kernel)
     np.testing.assert_allclose(numba_values, numpy_values, rtol=1e-12, atol=1e-14 * numpy_values.max())
@@ -62,7 +65,8 @@ def test_numpy_binning_equals_numba_binning() -> None:
     w = np.random.default_rng(1).uniform(0, 2, x.size)
     for weights in (None, w):
         out = np.zeros((60, 80), np.float32)  # the binned path bins in single precision
-        kde_module._bin_linear(x, y, np.empty(0) if weights is None else weights, -2500.0, -2000.0, 60.0, out)
+        binning = kde_module._jit(kde_module._bin_linear)
+        binning(x, y, np.empty(0) if weights is None else weights, -2500.0, -2000.0, 60.0, out)
         ref = kde_module._bin_linear_numpy(x, y, weights, -2500.0, -2000.0, 60.0, (60, 80))
         np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
         assert out.sum() == pytest.approx(ref.sum(), rel=1e-5)
@@ -81,7 +85,9 @@ def test_binned_path_within_stated_error_of_exact(kernel: str, cell: float, h: f
     assert err <= BINNED_TOL, err
 
 
-def test_binned_path_with_weights_and_duplicates() -> None:
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_binned_path_with_weights_and_duplicates(engine: str, monkeypatch) -> None:
+    monkeypatch.setattr(kde_module, "NUMPY_BINNING_LIMIT", 0 if engine == "numba" else 10**9)
     x, y = _points(500)
     x = np.concatenate([x, np.full(200, 10.0)])  # a pile of duplicates (one address, many reports)
     y = np.concatenate([y, np.full(200, 20.0)])

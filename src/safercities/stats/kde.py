@@ -50,7 +50,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 import scipy.fft as sfft
@@ -74,6 +73,10 @@ LATTICE_STEPS = {"gaussian": 4.0, "quartic": 12.0}
 """The binned path refines the grid until ``h / step`` is at least this many lattice steps."""
 EXACT_WORK_LIMIT = 20_000_000
 """``method="auto"`` takes the exact path up to this many kernel evaluations (points x cells in reach)."""
+NUMPY_EXACT_LIMIT = 2_000_000
+"""Up to this many cell-point pairs the exact path is a dense numpy sum (no numba start-up, ~0.3 s)."""
+NUMPY_BINNING_LIMIT = 200_000
+"""Up to this many points the binned path bins with ``np.bincount`` rather than the numba kernel."""
 
 _WHERE = "kde"
 
@@ -340,7 +343,19 @@ def _make_grid(
 # ---------------------------------------------------------------------------------------------- kernels
 
 
-@numba.njit(cache=True, nogil=True)
+_JITTED: dict[str, Any] = {}
+
+
+def _jit(fn: Any) -> Any:
+    """``numba.njit(cache=True)`` applied on first use: importing this module, and small inputs, need no numba."""
+    compiled = _JITTED.get(fn.__name__)
+    if compiled is None:
+        import numba
+
+        compiled = _JITTED[fn.__name__] = numba.njit(cache=True, nogil=True)(fn)
+    return compiled
+
+
 def _exact_scatter(
     px: NDArray[np.float64],
     py: NDArray[np.float64],
@@ -352,7 +367,7 @@ def _exact_scatter(
     reach: float,
     gaussian: bool,
     out: NDArray[np.float64],
-) -> None:  # pragma: no cover - compiled
+) -> None:  # pragma: no cover - compiled by _jit
     """Add every point's (unnormalised) kernel to the cells whose centres lie within ``reach``."""
     ny, nx = out.shape
     inv_h2 = 1.0 / (h * h)
@@ -403,11 +418,13 @@ def _kernel_norm(kernel: str, h: float) -> float:
 def _exact(
     px: NDArray[np.float64], py: NDArray[np.float64], w: NDArray[np.float64] | None, g: _Grid, h: float, kernel: str
 ) -> NDArray[np.float64]:
-    """The exact path (numba): intensity at the cell centres."""
+    """The exact path (numba, or numpy for small inputs): intensity at the cell centres."""
+    if px.size * g.nx * g.ny <= NUMPY_EXACT_LIMIT:
+        return _exact_numpy(px, py, w, g, h, kernel)
     out = np.zeros((g.ny, g.nx))
     reach = h if kernel == "quartic" else GAUSSIAN_TRUNCATE_EXACT * h
     wts = np.empty(0) if w is None else w
-    _exact_scatter(px, py, wts, g.x0, g.y0, g.cell, h, reach, kernel == "gaussian", out)
+    _jit(_exact_scatter)(px, py, wts, g.x0, g.y0, g.cell, h, reach, kernel == "gaussian", out)
     out *= _kernel_norm(kernel, h)
     return out
 
@@ -433,7 +450,6 @@ def _exact_numpy(
     return out.reshape(g.ny, g.nx) * _kernel_norm(kernel, h)
 
 
-@numba.njit(cache=True, nogil=True)
 def _bin_linear(
     px: NDArray[np.float64],
     py: NDArray[np.float64],
@@ -442,7 +458,7 @@ def _bin_linear(
     oy: float,
     step: float,
     out: NDArray[np.float32],
-) -> None:  # pragma: no cover - compiled
+) -> None:  # pragma: no cover - compiled by _jit
     """Linear (cloud-in-cell) binning onto lattice nodes ``(ox + i step, oy + j step)``; points whose
     four nodes are not all on the lattice are left out (the lattice reaches a kernel radius beyond the grid)."""
     ny, nx = out.shape
@@ -526,8 +542,11 @@ def _binned(
     step = g.cell / r
     # lattice node (i, j) sits at x0 + (i - pad + 0.5) step: output centre i_out is node pad + r i_out + (r - 1) / 2
     ox, oy = g.x0 + (0.5 - pad) * step, g.y0 + (0.5 - pad) * step
-    counts = np.zeros((nly, nlx), np.float32)  # half the memory traffic of float64 for the scattered adds
-    _bin_linear(px, py, np.empty(0) if w is None else w, ox, oy, step, counts)
+    if px.size <= NUMPY_BINNING_LIMIT:
+        counts = _bin_linear_numpy(px, py, w, ox, oy, step, (nly, nlx)).astype(np.float32)
+    else:
+        counts = np.zeros((nly, nlx), np.float32)  # half the memory traffic of float64 for the scattered adds
+        _jit(_bin_linear)(px, py, np.empty(0) if w is None else w, ox, oy, step, counts)
     # A circular convolution of length >= the lattice is exact on the core: the core is `pad` > K nodes from each end.
     ly, lx = sfft.next_fast_len(nly, real=True), sfft.next_fast_len(nlx, real=True)
     spectrum = sfft.rfft2(counts, s=(ly, lx))
