@@ -75,7 +75,7 @@ EXACT_WORK_LIMIT = 20_000_000
 """``method="auto"`` takes the exact path up to this many kernel evaluations (points x cells in reach)."""
 NUMPY_EXACT_LIMIT = 2_000_000
 """Up to this many cell-point pairs the exact path is a dense numpy sum (no numba start-up, ~0.3 s)."""
-NUMPY_BINNING_LIMIT = 200_000
+NUMPY_BINNING_LIMIT = 20_000
 """Up to this many points the binned path bins with ``np.bincount`` rather than the numba kernel."""
 
 _WHERE = "kde"
