@@ -9,17 +9,22 @@ object of :mod:`safercities.stats`; the statistics themselves stay pure function
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from safercities.errors import InputError
 from safercities.ingest.areas import lineage
+from safercities.ingest.mapping import SourceOptions
+from safercities.ingest.readers import read_table, resolve_column
 from safercities.stats.concentration import Concentration, concentration
 from safercities.stats.grids import GridCounts, H3Counts, h3_counts, square_grid_counts
 from safercities.stats.neighbours import contiguity
 from safercities.stats.rates import poisson_rate
+from safercities.stats.regression import ml_error, ml_lag, negative_binomial_glm, ols_spatial, poisson_glm
 from safercities.stats.smoothing import empirical_bayes, excess_risk, spatial_empirical_bayes
 from safercities.stats.weights import SpatialWeights
 from safercities.workspace import Workspace
@@ -137,3 +142,63 @@ def grid_counts(
     if shape == "h3":
         return h3_counts(x, y, crs=ws.config.crs, cell_size=cell_size, polygon=outline)
     raise InputError(f"The 'shape' parameter of grid_counts must be 'square' or 'h3'. Got {shape!r} instead.")
+
+
+MODELS = ("poisson", "negbin", "ols", "lag", "error")
+
+
+def read_covariates(path: Path, id_column: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A census or indicator table: one row per area (indexed by area id), numeric covariates."""
+    table = read_table(path, SourceOptions())
+    available = table.columns.column_names
+    key = resolve_column(id_column, available, path, "the area id")
+    wanted = [resolve_column(c, available, path, "a covariate") for c in columns] if columns else None
+    frame = table.columns.to_pandas().set_index(key)
+    frame.index = frame.index.astype(str)
+    chosen = frame[wanted] if wanted else frame
+    numeric = chosen.apply(lambda column: pd.to_numeric(column.str.replace(",", ".", regex=False), errors="coerce"))
+    if wanted is None:
+        numeric = numeric.loc[:, numeric.notna().all()]
+        numeric = numeric.drop(columns=[c for c in ("population", "households") if c in numeric.columns])
+    bad = [c for c in numeric.columns if numeric[c].isna().any()]
+    if bad:
+        raise InputError(f"covariates {bad} hold values that are not numbers", file=path)
+    if numeric.index.has_duplicates:
+        raise InputError("the area id repeats", file=path, column=key)
+    return numeric
+
+
+def correlates(
+    ws: Workspace,
+    covariates: pd.DataFrame,
+    level: str | None = None,
+    selection: Selection = ALL,
+    *,
+    model: str = "negbin",
+    rule: str = "queen",
+) -> object:
+    """Regress area counts (or rates, for the spatial models) on covariates, aligned by area id.
+
+    Count models (poisson, negbin) use log(population) as offset and report rate ratios; the spatial
+    models (ols with diagnostics, lag, error) regress the rate per 100,000 with contiguity weights.
+    """
+    if model not in MODELS:
+        raise InputError(
+            f"The 'model' parameter of correlates must be one of {', '.join(MODELS)}. Got {model!r} instead."
+        )
+    table = area_counts(ws, level, selection)
+    missing = sorted(set(table["area_id"]) - set(covariates.index))
+    if missing:
+        raise InputError(
+            f"the covariates lack {len(missing)} areas of level {table['level'].iloc[0]!r}, e.g. {missing[:5]}"
+        )
+    x = covariates.loc[table["area_id"]].reset_index(drop=True)
+    outcome = selection.describe()
+    if model in ("poisson", "negbin"):
+        fit = poisson_glm if model == "poisson" else negative_binomial_glm
+        return fit(table["count"].to_numpy(), x, table["population"].to_numpy(dtype=float), outcome=outcome)
+    weights = area_weights(ws, level, rule)
+    rate = poisson_rate(table["count"].to_numpy(), table["population"].to_numpy(dtype=float)).rate
+    if model == "ols":
+        return ols_spatial(rate, x, weights)
+    return (ml_lag if model == "lag" else ml_error)(rate, x, weights)

@@ -119,3 +119,41 @@ def grid_command(
         result = grid_counts(ws, _selection(iccs, start, end), cell_size=cell_size, shape=shape)
     frame = result.to_geodataframe() if out is not None and out.suffix.lower() == ".gpkg" else result.to_frame()
     _deliver(frame, result.summary(), out, "cells", [c for c in frame.columns if c != "geometry"][:8])
+
+
+@app.command("regress")
+@friendly
+def regress_command(
+    covariates: Annotated[Path, typer.Argument(help="A table of covariates per area (CSV, Excel, Parquet).")],
+    id: Annotated[str, typer.Option("--id", help="Column of the area id in the covariates table.")] = "area_id",  # noqa: A002
+    columns: Annotated[
+        str | None, typer.Option(help="Covariates to use, comma-separated (default: all numeric).")
+    ] = None,
+    model: Annotated[
+        str, typer.Option(help="poisson, negbin (count models), ols, lag or error (rate models).")
+    ] = "negbin",
+    step: Annotated[
+        float, typer.Option("--step", help="Describe rate ratios per this change of each covariate.")
+    ] = 1.0,
+    level: LevelOption = None,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """What crime goes with: count models give rate ratios with intervals; OLS adds spatial diagnostics."""
+    from safercities.analysis import correlates, read_covariates
+
+    names = [c.strip() for c in columns.split(",")] if columns else None
+    table = read_covariates(covariates, id, names)
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = correlates(ws, table, level, _selection(iccs, start, end), model=model)
+    if model in ("poisson", "negbin"):
+        per = dict.fromkeys(table.columns, step)
+        summary = result.summary(per=per)  # type: ignore[attr-defined]
+        frame = result.to_frame(per=per).reset_index()  # type: ignore[attr-defined]
+    else:
+        summary = result.summary()  # type: ignore[attr-defined]
+        frame = result.to_frame().reset_index()  # type: ignore[attr-defined]
+    _deliver(frame, summary, out, f"{model} model", list(frame.columns)[:6])
