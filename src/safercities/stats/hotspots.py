@@ -193,7 +193,7 @@ def _finish(
     n = weights.n
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(variance > 0, (statistic - expected) / np.sqrt(np.where(variance > 0, variance, 1.0)), np.nan)
-    undefined = ~np.isfinite(statistic)
+    undefined = ~np.isfinite(statistic) | ~np.isfinite(z)  # e.g. no variation among the values that can move
     z[island | undefined] = np.nan
     for array in (statistic, expected, variance):
         array[island] = np.nan
@@ -379,15 +379,16 @@ def local_moran(
     w2_sum = _weighted_count(f, weights=w * w, minlength=n)
     m2 = ss / n
     b2 = float((d**4).sum()) / n / m2**2
+    nf = np.float64(n)  # numpy scalars: n = 2 gives inf/NaN moments, not a ZeroDivisionError
     rescale = (n - 1) / n  # Anselin's I_i (scaled by 1/m2) -> ours (scaled by (n-1)/ss)
     with np.errstate(invalid="ignore", divide="ignore"):
-        expected_a = -w_sum / (n - 1)
+        expected_a = -w_sum / (nf - 1)
         variance_a = (
-            w2_sum * (n - b2) / (n - 1) + (w_sum**2 - w2_sum) * (2 * b2 - n) / ((n - 1) * (n - 2)) - expected_a**2
+            w2_sum * (nf - b2) / (nf - 1) + (w_sum**2 - w2_sum) * (2 * b2 - nf) / ((nf - 1) * (nf - 2)) - expected_a**2
         )
         zs = d / np.sqrt(m2)
-        expected_c = -(zs**2) * w_sum / (n - 1)
-        variance_c = zs**2 * (n / (n - 2)) * (w2_sum - w_sum**2 / (n - 1)) * (1.0 - zs**2 / (n - 1))
+        expected_c = -(zs**2) * w_sum / (nf - 1)
+        variance_c = zs**2 * (nf / (nf - 2)) * (w2_sum - w_sum**2 / (nf - 1)) * (1.0 - zs**2 / (nf - 1))
     expected = expected_a * rescale
     variance = variance_a * rescale**2
     zp = d > 0
