@@ -49,6 +49,7 @@ REGISTRY: dict[str, str] = {
     "B0": "bench.cases.b0_import",
     "B1": "bench.cases.b1_assign",
     "B2": "bench.cases.b2_cube",
+    "B4": "bench.cases.b4_local",
     "B3": "bench.cases.b3_kde",
     "B5": "bench.cases.b5_weights",
 }
