@@ -121,3 +121,9 @@ def test_bonferroni_is_stricter() -> None:
     bonf = getis_ord(y, w, permutations=0, adjust="bonferroni")
     assert bonf.significant.sum() <= fdr.significant.sum()
     assert (bonf.p_adjusted >= bonf.p_fdr - 1e-15).all()
+
+
+def test_summary_warns_when_permutations_cannot_pass_fdr() -> None:
+    w, y = _planted()
+    assert "more permutations" in getis_ord(y, w, permutations=99, rng=1).summary()
+    assert "more permutations" not in getis_ord(y, w, permutations=9999, rng=1).summary()

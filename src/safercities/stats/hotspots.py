@@ -121,10 +121,18 @@ class LocalResult:
             if self.permutations
             else "normal approximation"
         )
-        return (
+        text = (
             f"{self.kind}: {self.n} areas; {inference_text}, alternative {self.alternative}; "
             f"significant at {self.alpha:g} after {self.adjust}: {int(self.significant.sum())}\n  {tally}"
         )
+        tests = int(np.isfinite(self.p).sum())
+        smallest = (2.0 if self.alternative in ("two-sided",) else 1.0) / (self.permutations + 1)
+        if self.permutations and self.adjust != "none" and smallest * tests > self.alpha:
+            text += (
+                f"\n  note: with {self.permutations} permutations the smallest p-value is {smallest:.2g}; "
+                f"{self.adjust} over {tests} areas may need more permutations to find any"
+            )
+        return text
 
 
 # -- shared steps --------------------------------------------------------------------------------------------
