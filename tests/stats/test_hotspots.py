@@ -126,4 +126,4 @@ def test_bonferroni_is_stricter() -> None:
 def test_summary_warns_when_permutations_cannot_pass_fdr() -> None:
     w, y = _planted()
     assert "more permutations" in getis_ord(y, w, permutations=99, rng=1).summary()
-    assert "more permutations" not in getis_ord(y, w, permutations=9999, rng=1).summary()
+    assert "more permutations" not in getis_ord(y, w, permutations=99_999, rng=1).summary()

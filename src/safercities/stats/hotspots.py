@@ -129,8 +129,8 @@ class LocalResult:
         smallest = (2.0 if self.alternative in ("two-sided",) else 1.0) / (self.permutations + 1)
         if self.permutations and self.adjust != "none" and smallest * tests > self.alpha:
             text += (
-                f"\n  note: with {self.permutations} permutations the smallest p-value is {smallest:.2g}; "
-                f"{self.adjust} over {tests} areas may need more permutations to find any"
+                f"\n  note: with {self.permutations} permutations the smallest p-value is {smallest:.2g}, so a lone "
+                f"extreme area cannot pass {self.adjust} over {tests} areas at {self.alpha:g}: use more permutations"
             )
         return text
 
