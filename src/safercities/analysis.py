@@ -22,6 +22,7 @@ from safercities.ingest.mapping import SourceOptions
 from safercities.ingest.readers import read_table, resolve_column
 from safercities.stats.concentration import Concentration, concentration
 from safercities.stats.grids import GridCounts, H3Counts, h3_counts, square_grid_counts
+from safercities.stats.kde import DensitySurface, RiskSurface, dual_kde, kde
 from safercities.stats.neighbours import contiguity
 from safercities.stats.rates import poisson_rate
 from safercities.stats.regression import ml_error, ml_lag, negative_binomial_glm, ols_spatial, poisson_glm
@@ -202,3 +203,52 @@ def correlates(
     if model == "ols":
         return ols_spatial(rate, x, weights)
     return (ml_lag if model == "lag" else ml_error)(rate, x, weights)
+
+
+def density(
+    ws: Workspace,
+    selection: Selection = ALL,
+    *,
+    cell_size: float = 100.0,
+    bandwidth: float | str = "rule",
+    kernel: str = "quartic",
+    per_population: bool = False,
+) -> DensitySurface | RiskSurface:
+    """Kernel density of the selected incidents over the city's extent; with ``per_population`` a risk
+    surface (dual KDE): incidents over population, each finest area's population spread evenly over
+    the grid cells it holds before smoothing with the same kernel."""
+    points = ws.store.incident_points(selection.iccs, selection.start, selection.end, ws.config.timezone)
+    x, y = points.column("x").to_numpy(), points.column("y").to_numpy()
+    bounds = tuple(shapely.total_bounds(_city_outline(ws)))
+    if not per_population:
+        return kde(x, y, cell_size=cell_size, bounds=bounds, bandwidth=bandwidth, kernel=kernel)
+    cx, cy, people = _population_cells(ws, bounds, cell_size)
+    return dual_kde(
+        np.column_stack([x, y]),
+        np.column_stack([cx, cy]),
+        population_weights=people,
+        cell_size=cell_size,
+        bounds=bounds,
+        bandwidth=bandwidth,
+        kernel=kernel,
+    )
+
+
+def _population_cells(
+    ws: Workspace, bounds: tuple[float, ...], cell_size: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each finest area's population spread evenly over the grid cells whose centre it holds."""
+    index, area_ids, _ = ws.area_index()
+    finest = ws.finest_areas().set_index("area_id")
+    population = finest["population"].reindex(area_ids).to_numpy(dtype=float)
+    if not np.any(np.isfinite(population) & (population > 0)):
+        raise InputError("a risk surface needs the areas' population: import areas with --population")
+    xs = np.arange(bounds[0] + cell_size / 2, bounds[2], cell_size)
+    ys = np.arange(bounds[1] + cell_size / 2, bounds[3], cell_size)
+    cx, cy = (a.ravel() for a in np.meshgrid(xs, ys))
+    area = index.assign(cx, cy)
+    inside = area >= 0
+    cells_per_area = np.bincount(area[inside], minlength=len(area_ids))
+    share = np.where(cells_per_area > 0, np.nan_to_num(population) / np.maximum(cells_per_area, 1), 0.0)
+    people = share[area[inside]]
+    return cx[inside], cy[inside], people

@@ -157,3 +157,50 @@ def regress_command(
         summary = result.summary()  # type: ignore[attr-defined]
         frame = result.to_frame().reset_index()  # type: ignore[attr-defined]
     _deliver(frame, summary, out, f"{model} model", list(frame.columns)[:6])
+
+
+@app.command("kde")
+@friendly
+def kde_command(
+    cell_size: Annotated[float, typer.Option(help="Cell size in metres.")] = 100.0,
+    bandwidth: Annotated[
+        str, typer.Option(help="Bandwidth in metres, or a rule: rule, nrd, silverman, scott.")
+    ] = "rule",
+    kernel: Annotated[str, typer.Option(help="quartic or gaussian.")] = "quartic",
+    per_population: Annotated[
+        bool, typer.Option("--per-population", help="A risk surface: incidents over population (dual KDE).")
+    ] = False,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Kernel density of incidents (points per km²), or a risk surface per inhabitant."""
+    from safercities.analysis import density
+
+    try:
+        width: float | str = float(bandwidth)
+    except ValueError:
+        width = bandwidth
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        surface = density(
+            ws,
+            _selection(iccs, start, end),
+            cell_size=cell_size,
+            bandwidth=width,
+            kernel=kernel,
+            per_population=per_population,
+        )
+        crs = ws.config.crs
+    spatial = out is not None and out.suffix.lower() == ".gpkg"
+    if per_population:
+        frame = surface.to_frame()
+        if spatial:
+            cells = surface.events.to_geodataframe(crs)  # type: ignore[union-attr]
+            frame = cells.assign(**{c: frame[c].to_numpy() for c in frame.columns if c not in cells.columns})
+        summary = surface.events.summary()  # type: ignore[union-attr]
+    else:
+        frame = surface.to_geodataframe(crs) if spatial else surface.to_frame()  # type: ignore[union-attr]
+        summary = surface.summary()
+    _deliver(frame, summary, out, "density by cell", [c for c in frame.columns if c != "geometry"][:6])
