@@ -16,14 +16,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from safercities.errors import InputError
+from safercities.errors import InputError, check_choice
 from safercities.ingest.areas import lineage
 from safercities.ingest.mapping import SourceOptions
 from safercities.ingest.readers import read_table, resolve_column
+from safercities.stats.autocorrelation import GearyResult, MoranResult, geary, moran
 from safercities.stats.concentration import Concentration, concentration
 from safercities.stats.grids import GridCounts, H3Counts, h3_counts, square_grid_counts
+from safercities.stats.hotspots import LocalResult, getis_ord, local_moran
 from safercities.stats.kde import DensitySurface, RiskSurface, dual_kde, kde
-from safercities.stats.neighbours import contiguity
+from safercities.stats.neighbours import contiguity, distance_band
 from safercities.stats.rates import poisson_rate
 from safercities.stats.regression import ml_error, ml_lag, negative_binomial_glm, ols_spatial, poisson_glm
 from safercities.stats.smoothing import empirical_bayes, excess_risk, spatial_empirical_bayes
@@ -252,3 +254,99 @@ def _population_cells(
     share = np.where(cells_per_area > 0, np.nan_to_num(population) / np.maximum(cells_per_area, 1), 0.0)
     people = share[area[inside]]
     return cx[inside], cy[inside], people
+
+
+STATISTICS = ("gi_star", "gi", "local_moran")
+VALUES = ("count", "rate", "rate_eb")
+
+
+@dataclass(frozen=True)
+class HotspotMap:
+    """Local statistics on places (areas or grid cells), with the places' geometry for the map."""
+
+    places: gpd.GeoDataFrame
+    result: LocalResult
+    weights: SpatialWeights
+    value: str
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """One row per place: geometry, the analysed value and its local statistic, z, p, FDR p and label."""
+        local = self.result.to_frame().drop(columns=["value"], errors="ignore").reset_index(drop=True)
+        places = self.places.reset_index(drop=True)
+        return gpd.GeoDataFrame(
+            pd.concat([places, local.drop(columns=["id"], errors="ignore")], axis=1), crs=places.crs
+        )
+
+    def summary(self) -> str:
+        return f"{self.result.summary()}\nWeights: {self.weights.summary()}."
+
+
+def _places(
+    ws: Workspace, selection: Selection, places: str, level: str | None, cell_size: float, value: str
+) -> tuple[gpd.GeoDataFrame, np.ndarray, SpatialWeights]:
+    """The places, the value analysed on each, and their weights (areas: queen contiguity; cells: 8 neighbours)."""
+    if places == "areas":
+        check_choice("value", value, VALUES, "hotspots")
+        table = area_rates(ws, level, selection) if value != "count" else area_counts(ws, level, selection)
+        column = {"count": "count", "rate": "rate", "rate_eb": "rate_eb"}[value]
+        values = table[column].to_numpy(dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise InputError(f"some areas have no {value} (no population?): analyse counts with value='count'")
+        return table, values, area_weights(ws, level)
+    if places == "grid":
+        grid = grid_counts(ws, selection, cell_size=cell_size)
+        cells = grid.to_geodataframe()
+        cells = cells.set_crs(ws.config.crs, allow_override=True) if cells.crs is None else cells
+        frame = grid.to_frame()
+        centres = np.column_stack([frame["x_center"], frame["y_center"]])
+        weights = distance_band(centres, cell_size * 1.5, frame["cell_id"].to_numpy())
+        return cells, grid.count.astype(float), weights
+    raise InputError(f"The 'places' parameter of hotspots must be 'areas' or 'grid'. Got {places!r} instead.")
+
+
+def hotspots(
+    ws: Workspace,
+    selection: Selection = ALL,
+    *,
+    statistic: str = "gi_star",
+    places: str = "grid",
+    level: str | None = None,
+    cell_size: float = 250.0,
+    value: str = "rate_eb",
+    permutations: int = 999,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> HotspotMap:
+    """Hot and cold spots (Getis-Ord Gi*/Gi) or clusters and outliers (local Moran) with permutation
+    inference and false-discovery-rate control. On areas the value is a rate (empirical Bayes by
+    default, so that small populations do not make spurious spots); on grid cells it is the count."""
+    check_choice("statistic", statistic, STATISTICS, "hotspots")
+    table, values, weights = _places(ws, selection, places, level, cell_size, value if places == "areas" else "count")
+    rng = np.random.default_rng(seed)
+    if statistic == "local_moran":
+        result = local_moran(values, weights, permutations=permutations, rng=rng, alpha=alpha)
+    else:
+        result = getis_ord(
+            values, weights, star=statistic == "gi_star", permutations=permutations, rng=rng, alpha=alpha
+        )
+    return HotspotMap(table, result, weights, value if places == "areas" else "count")
+
+
+def autocorrelation(
+    ws: Workspace,
+    selection: Selection = ALL,
+    *,
+    places: str = "areas",
+    level: str | None = None,
+    cell_size: float = 250.0,
+    value: str = "rate_eb",
+    permutations: int = 999,
+    seed: int = 0,
+) -> tuple[MoranResult, GearyResult]:
+    """Global Moran's I and Geary's C of the value over places, with analytic and permutation inference."""
+    _, values, weights = _places(ws, selection, places, level, cell_size, value if places == "areas" else "count")
+    rng = np.random.default_rng(seed)
+    return (
+        moran(values, weights, permutations=permutations, rng=rng),
+        geary(values, weights, permutations=permutations, rng=rng),
+    )

@@ -204,3 +204,81 @@ def kde_command(
         frame = surface.to_geodataframe(crs) if spatial else surface.to_frame()  # type: ignore[union-attr]
         summary = surface.summary()
     _deliver(frame, summary, out, "density by cell", [c for c in frame.columns if c != "geometry"][:6])
+
+
+PlacesOption = Annotated[str, typer.Option(help="Places: areas or grid.")]
+ValueOption = Annotated[str, typer.Option(help="On areas: rate_eb (default), rate or count.")]
+PermutationsOption = Annotated[int, typer.Option(help="Conditional permutations for the p-values.")]
+SeedOption = Annotated[int, typer.Option(help="Random seed of the permutations.")]
+
+
+@app.command("hotspots")
+@friendly
+def hotspots_command(
+    statistic: Annotated[str, typer.Option(help="gi_star, gi or local_moran.")] = "gi_star",
+    places: PlacesOption = "grid",
+    level: LevelOption = None,
+    cell_size: Annotated[float, typer.Option(help="Grid cell size in metres (places = grid).")] = 250.0,
+    value: ValueOption = "rate_eb",
+    permutations: PermutationsOption = 999,
+    seed: SeedOption = 0,
+    alpha: Annotated[float, typer.Option(help="False discovery rate for the significance flags.")] = 0.05,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Hot and cold spots (Getis-Ord Gi*) or clusters and outliers (local Moran), FDR-controlled."""
+    from safercities.analysis import hotspots
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = hotspots(
+            ws,
+            _selection(iccs, start, end),
+            statistic=statistic,
+            places=places,
+            level=level,
+            cell_size=cell_size,
+            value=value,
+            permutations=permutations,
+            seed=seed,
+            alpha=alpha,
+        )
+    frame = result.to_geodataframe()
+    shown = [c for c in ("area_id", "cell_id", "z", "p", "p_fdr", "label") if c in frame.columns]
+    _deliver(frame, result.summary(), out, "local statistics", shown)
+
+
+@app.command("moran")
+@friendly
+def moran_command(
+    places: PlacesOption = "areas",
+    level: LevelOption = None,
+    cell_size: Annotated[float, typer.Option(help="Grid cell size in metres (places = grid).")] = 250.0,
+    value: ValueOption = "rate_eb",
+    permutations: PermutationsOption = 999,
+    seed: SeedOption = 0,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Global spatial autocorrelation: Moran's I and Geary's C with analytic and permutation inference."""
+    from safercities.analysis import autocorrelation
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        moran_result, geary_result = autocorrelation(
+            ws,
+            _selection(iccs, start, end),
+            places=places,
+            level=level,
+            cell_size=cell_size,
+            value=value,
+            permutations=permutations,
+            seed=seed,
+        )
+    frame = pd.concat([moran_result.to_frame(), geary_result.to_frame()]).reset_index()
+    summary = f"{moran_result.summary()}\n{geary_result.summary()}"
+    _deliver(frame, summary, out, "global autocorrelation", list(frame.columns)[:7])
