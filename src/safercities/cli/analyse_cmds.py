@@ -31,14 +31,14 @@ def _selection(iccs: str | None, start: str | None, end: str | None):  # type: i
 
 
 def _deliver(frame: pd.DataFrame, summary: str, out: Path | None, title: str, columns: list[str]) -> None:
-    """Print the summary and the first rows; write the table and the summary when asked."""
+    """Write the table and the summary when asked (first, so that a closed pipe loses nothing), then print."""
+    if out is not None:
+        write_frame(frame, out)
+        out.with_suffix(".txt").write_text(summary + "\n", encoding="utf-8")
     console.print(summary, highlight=False)
     show_frame(frame[columns], title, limit=10)
     if out is not None:
-        write_frame(frame, out)
-        text = out.with_suffix(".txt")
-        text.write_text(summary + "\n", encoding="utf-8")
-        console.print(f"wrote {out} and {text}")
+        console.print(f"wrote {out} and {out.with_suffix('.txt')}")
 
 
 @app.command("rates")
