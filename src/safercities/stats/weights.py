@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from safercities.errors import InputError, check_choice
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRANSFORMS = ("O", "B", "R")
 """O: as built; B: binary (every link weighs 1); R: row-standardised (each row sums to 1)."""
@@ -60,7 +62,7 @@ class SpatialWeights:
             raise InputError(f"links must refer to positions 0..{n - 1}")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise InputError("weights must be finite and non-negative")
-        if pd.Index(ids_arr).has_duplicates:
+        if len(np.unique(ids_arr)) != n:
             raise InputError("ids must be unique")
         order = np.lexsort((j, f))
         f, j, w = f[order], j[order], w[order]
@@ -113,6 +115,8 @@ class SpatialWeights:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per link: focal id, neighbour id, weight."""
+        import pandas as pd  # lazily: a cold CLI run of the hotspot kernels should not pay for pandas
+
         return pd.DataFrame({"focal": self.ids[self.focal], "neighbor": self.ids[self.neighbor], "weight": self.weight})
 
     def summary(self) -> str:
