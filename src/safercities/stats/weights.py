@@ -64,10 +64,12 @@ class SpatialWeights:
             raise InputError("weights must be finite and non-negative")
         if len(np.unique(ids_arr)) != n:
             raise InputError("ids must be unique")
-        order = np.lexsort((j, f))
-        f, j, w = f[order], j[order], w[order]
-        if len(f) > 1 and np.any((f[1:] == f[:-1]) & (j[1:] == j[:-1])):
-            raise InputError("a link appears twice")
+        key = f * np.int64(max(n, 1)) + j  # one int64 per link: n * n stays below 2**63 for n below 3e9
+        if len(key) > 1 and not np.all(key[1:] > key[:-1]):  # constructors emit sorted links: skip the sort
+            order = np.argsort(key, kind="stable")
+            f, j, w, key = f[order], j[order], w[order], key[order]
+            if np.any(key[1:] == key[:-1]):
+                raise InputError("a link appears twice")
         for array in (ids_arr, f, j, w):
             array.flags.writeable = False
         return cls(ids_arr, f, j, w, "O", kind, dict(provenance or {}))
