@@ -81,15 +81,14 @@ def write_frame(frame: pd.DataFrame, out: Path) -> Path:
 
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
-    spatial = isinstance(frame, gpd.GeoDataFrame)
     if suffix == ".gpkg":
-        if not spatial:
+        if not isinstance(frame, gpd.GeoDataFrame):
             raise SafercitiesError(f"{out}: a GeoPackage needs geometries; this table has none (use .csv or .parquet)")
         frame.to_file(out, driver="GPKG", engine="pyogrio")
     elif suffix == ".parquet":
         frame.to_parquet(out, index=False)
     elif suffix in (".csv", ".txt"):
-        table = frame.to_wkt() if spatial else frame
+        table = pd.DataFrame(frame.to_wkt()) if isinstance(frame, gpd.GeoDataFrame) else frame
         table.to_csv(out, index=False)
     else:
         raise SafercitiesError(f"{out}: unknown output format '{suffix}'; use .csv, .parquet or .gpkg")

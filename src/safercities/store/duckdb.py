@@ -206,7 +206,8 @@ class DuckDBStore:
     @staticmethod
     def _selection(iccs: str | None, start: str | None, end: str | None, timezone: str) -> tuple[str, list[object]]:
         """WHERE clause for an ICCS code prefix and a local-time [start, end) window."""
-        clauses, params = ["TRUE"], []
+        clauses: list[str] = ["TRUE"]
+        params: list[object] = []
         if iccs:
             clauses.append("starts_with(iccs_code, ?)")
             params.append(iccs)
