@@ -40,9 +40,11 @@ from safercities.sim.geography import TIMEZONE, WORK_CRS, City, build_city, keep
 from safercities.sim.hawkes import HawkesParameters, simulate_offspring
 from safercities.sim.intensity import MICRO_JITTER_M, MicroPlaces, Seasonality, draw_background, make_micro_places
 from safercities.sim.messy import add_defects
+from safercities.sim.outbreaks import OutbreakPlan, as_plan, merge, plant
+from safercities.sim.outbreaks import truth as outbreak_truth
 from safercities.sim.reporting import folios, occurrence_windows, record, report_times
 
-__all__ = ["HawkesParameters", "Seasonality", "SimulatedCity", "simulate"]
+__all__ = ["HawkesParameters", "OutbreakPlan", "Seasonality", "SimulatedCity", "simulate"]
 
 FILES = {
     "areas": "areas.geojson",
@@ -81,7 +83,7 @@ class SimulatedCity:
 
     def true_events(self) -> pd.DataFrame:
         """Every true crime (recorded or not) with its generation, parent and folio, from ``truth_events.csv``."""
-        return pd.read_csv(self.events, dtype={"offence": str, "folio": str, "area_id": str})
+        return pd.read_csv(self.events, dtype={"offence": str, "folio": str, "area_id": str, "outbreak_id": str})
 
 
 def _check(name: str, value: object, ok: bool, expected: str) -> None:
@@ -117,6 +119,7 @@ def simulate(
     start: str = "2023-01-01",
     hawkes: HawkesParameters | None = None,
     seasonality: Seasonality | None = None,
+    outbreaks: OutbreakPlan | int | None = None,
 ) -> SimulatedCity:
     """Draw the synthetic city from ``seed`` and write its files into ``outdir`` (created if needed).
 
@@ -125,7 +128,10 @@ def simulate(
     byte-identical files. ``years`` are calendar years from ``start``; local clock times are in
     America/Mexico_City, which has kept standard time all year since October 2022 (a period before then
     has the old daylight-saving gaps, as real exports do). ``hawkes`` and ``seasonality`` override the
-    defaults of the burglary cascade and the annual cycle.
+    defaults of the burglary cascade and the annual cycle. ``outbreaks`` (an :class:`OutbreakPlan`, or a number of
+    outbreaks with the default plan) plants outbreaks at known places and weeks (:mod:`safercities.sim.outbreaks`):
+    they add a column ``outbreak_id`` to ``truth_events.csv``, a count ``outbreak`` per cell and a section
+    ``outbreaks`` to ``truth.json``; without them (the default) the files are as before.
     """
     _check("seed", seed, _is_int(seed) and int(seed) >= 0, "a non-negative integer")
     _check("n_districts", n_districts, _is_int(n_districts) and n_districts >= 1, "an integer >= 1")
@@ -139,6 +145,7 @@ def simulate(
     start64, end, n_days = _period(start, int(years))
     hawkes = hawkes or HawkesParameters()
     seasonality = seasonality or Seasonality()
+    plan = as_plan(outbreaks)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     exposure_years = n_days / DAYS_PER_YEAR
@@ -148,6 +155,10 @@ def simulate(
     census = simulate_census(rng, city)
     micro = make_micro_places(rng, city)
     events, cascade_stats = _crimes(rng, city, census, micro, start64, n_days, exposure_years, seasonality, hawkes)
+    planted = None
+    if plan.n:
+        planted = plant(rng, plan, city, census, OFFENCES, start64, n_days, exposure_years, seasonality)
+        events = merge(events, planted)
 
     # what the police learn
     offence = events["offence"].to_numpy(dtype=np.int64)
@@ -197,6 +208,9 @@ def simulate(
         hawkes=hawkes,
         cascade_stats=cascade_stats,
     )
+    if planted is not None:
+        truth["outbreaks"] = outbreak_truth(planted, events, plan, city.community_ids, OFFENCES, start64)
+        truth["notes"].append("'outbreak' counts the crimes of planted outbreaks (in 'true', not in 'background').")
     formats.write_truth(paths["truth"], truth)
     return SimulatedCity(
         outdir=outdir,
@@ -279,7 +293,7 @@ def _events_table(events: pd.DataFrame, city: City, micro: MicroPlaces, start: n
     seconds = np.round(events["t"].to_numpy(dtype=np.float64) * 86400.0).astype(np.int64).astype("timedelta64[s]")
     occurred = pd.Series(start.astype("datetime64[s]") + seconds).dt.strftime("%Y-%m-%dT%H:%M:%S")
     micro_id = np.asarray([""] + [f"M{i + 1:03d}" for i in range(micro.x.size)], dtype=object)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "event_id": events["event_id"],
             "offence": codes[events["offence"].to_numpy(dtype=np.int64)],
@@ -295,6 +309,10 @@ def _events_table(events: pd.DataFrame, city: City, micro: MicroPlaces, start: n
             "folio": events["folio"],
         }
     )
+    if "outbreak" in events:  # planted outbreaks: O01, O02, ... (empty for other crimes)
+        tag = events["outbreak"].to_numpy(dtype=np.int64)
+        table["outbreak_id"] = np.where(tag >= 0, np.char.add("O", np.char.zfill((tag + 1).astype(str), 2)), "")
+    return table
 
 
 def _by_cell(community: npt.NDArray[np.int64], offence: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_], n: int):
@@ -327,13 +345,16 @@ def _truth(
     generation = events["generation"].to_numpy(dtype=np.int64)
     recorded = events["recorded"].to_numpy(dtype=bool)
     everything = np.ones(len(events), dtype=bool)
+    outbreak = events["outbreak"].to_numpy(dtype=np.int64) if "outbreak" in events else np.full(len(events), -1)
     table = {
-        "background": _by_cell(community, offence, generation == 0, n),
+        "background": _by_cell(community, offence, (generation == 0) & (outbreak < 0), n),
         "offspring": _by_cell(community, offence, generation > 0, n),
         "true": _by_cell(community, offence, everything, n),
         "recorded": _by_cell(community, offence, recorded, n),
         "importable": _by_cell(community, offence, importable, n),
     }
+    if "outbreak" in events:
+        table["outbreak"] = _by_cell(community, offence, outbreak >= 0, n)
     counts = [
         {"area_id": city.community_ids[c], "offence": o.key, "local_code": o.local_code}
         | {name: int(values[c, k]) for name, values in table.items()}
