@@ -48,6 +48,11 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> ak.City:
 
 
 @pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> ak.City:
+    return ak.build(tmp_path_factory.mktemp("cli_plain"), plain=True)  # every area populated and connected
+
+
+@pytest.fixture(scope="module")
 def covariates(city: ak.City) -> Path:
     path = city.src / "census.csv"
     pd.DataFrame(
@@ -228,8 +233,7 @@ def test_regress_mistakes(city: ak.City, covariates: Path, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("model", ["ols", "lag", "error"])
-def test_regress_spatial_models(tmp_path: Path, model: str) -> None:
-    plain = ak.build(tmp_path / "plain", plain=True)  # every area populated and connected
+def test_regress_spatial_models(plain: ak.City, tmp_path: Path, model: str) -> None:
     census = tmp_path / "census.csv"
     pd.DataFrame({"area_id": plain.ids, "east": [int(a[1]) for a in plain.ids]}).to_csv(census, index=False)
     out = tmp_path / f"{model}.parquet"
