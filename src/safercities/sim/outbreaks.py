@@ -23,7 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from safercities.errors import InputError
-from safercities.sim.catalogue import Offence, hour_weights
+from safercities.sim.catalogue import OFFENCES, Offence, hour_weights
 from safercities.sim.covariates import Census
 from safercities.sim.geography import City, sample_in_polygons
 from safercities.sim.intensity import Seasonality, _location_types, background_means, day_weights
@@ -67,6 +67,11 @@ def as_plan(outbreaks: OutbreakPlan | int | None) -> OutbreakPlan:
     if outbreaks is None:
         return OutbreakPlan(n=0)
     if isinstance(outbreaks, OutbreakPlan):
+        unknown = [k for k in outbreaks.offences if k not in {o.key for o in OFFENCES}]
+        if unknown or not outbreaks.offences:
+            raise InputError(
+                f"The 'offences' parameter of OutbreakPlan must name offences of the city; unknown: {unknown}."
+            )
         return outbreaks
     if isinstance(outbreaks, int | np.integer) and not isinstance(outbreaks, bool) and outbreaks >= 0:
         return OutbreakPlan(n=int(outbreaks))
