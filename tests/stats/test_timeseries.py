@@ -257,6 +257,16 @@ def test_aoristic_equals_brute_force_minute_by_minute(unit: str) -> None:
     assert profile.n_windows == int((end > start).sum())
 
 
+@pytest.mark.parametrize("unit", ["hour", "day", "dow_hour"])
+def test_aoristic_totals_equal_the_sum_of_incident_weights(unit: str) -> None:
+    # the profile's O(n + bins) closed form against the per-incident matrix, on long and short windows
+    start, end = _random_windows(np.random.default_rng(14), 5000, longest_hours=24 * 60)
+    profile = aoristic(start, end, unit=unit)
+    np.testing.assert_allclose(profile.weights.ravel(), aoristic_weights(start, end, unit=unit).sum(axis=0), atol=1e-9)
+    assert profile.weights.sum() == pytest.approx(5000, abs=1e-8)
+    assert profile.n_long == int((end - start >= pd.Timedelta(days=1 if unit == "hour" else 7)).sum())
+
+
 def test_aoristic_months_over_long_windows_and_leap_years() -> None:
     rng = np.random.default_rng(10)
     origin = np.datetime64("2022-11-01T00:00")
