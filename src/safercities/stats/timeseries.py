@@ -124,12 +124,13 @@ class Decomposition:
         word = "strong" if self.seasonal_strength >= 0.64 else "moderate" if self.seasonal_strength >= 0.3 else "weak"
         change = self.trend[-1] - self.trend[0]
         cycles = len(self.observed) // self.period
+        outliers = int((self.robust_weights < 0.5).sum())
         return (
             f"STL (period {self.period}{', robust' if self.robust else ''}) of {len(self.observed)} "
             f"{_ADJECTIVE[self.frequency]} values: {word} seasonality (strength {self.seasonal_strength:.2f}), peak at "
             f"{profile.idxmax()} (+{profile.max():.3g}), trough at {profile.idxmin()} ({profile.min():.3g}); "
             f"trend strength {self.trend_strength:.2f}, trend from {self.trend[0]:.3g} to {self.trend[-1]:.3g} "
-            f"({'+' if change >= 0 else ''}{change:.3g}); {int((self.robust_weights < 0.5).sum())} periods "
+            f"({'+' if change >= 0 else ''}{change:.3g}); {outliers} period{'' if outliers == 1 else 's'} "
             f"down-weighted as outliers (robust weight < 0.5)"
             + (
                 f"; only {cycles} cycles: the strengths are rough (noise alone can score 0.3 to 0.5 with two)"
