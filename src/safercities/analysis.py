@@ -195,13 +195,21 @@ def correlates(
         raise InputError(
             f"the covariates lack {len(missing)} areas of level {table['level'].iloc[0]!r}, e.g. {missing[:5]}"
         )
-    x = covariates.loc[table["area_id"]].reset_index(drop=True)
+    x = covariates.loc[table["area_id"]]  # indexed by area id, so that results name the areas they drop
     outcome = selection.describe()
+    population = table["population"].to_numpy(dtype=float)
     if model in ("poisson", "negbin"):
         fit = poisson_glm if model == "poisson" else negative_binomial_glm
-        return fit(table["count"].to_numpy(), x, table["population"].to_numpy(dtype=float), outcome=outcome)
-    weights = area_weights(ws, level, rule)
-    rate = poisson_rate(table["count"].to_numpy(), table["population"].to_numpy(dtype=float)).rate
+        return fit(table["count"].to_numpy(), x, population, outcome=outcome)
+    at_risk = np.isfinite(population) & (population > 0)
+    if not at_risk.all():
+        # A rate needs people: areas without population leave the rate models (their links go with them).
+        dropped = table.loc[~at_risk, "area_id"].tolist()
+        if at_risk.sum() < 3:
+            raise InputError(f"too few areas with population for a rate model (without population: {dropped[:10]})")
+    weights = area_weights(ws, level, rule).subset(at_risk)
+    rate = poisson_rate(table["count"].to_numpy()[at_risk], population[at_risk]).rate
+    x = x[at_risk]
     if model == "ols":
         return ols_spatial(rate, x, weights)
     return (ml_lag if model == "lag" else ml_error)(rate, x, weights)

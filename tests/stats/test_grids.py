@@ -40,11 +40,12 @@ def test_points_outside_bounds_are_counted_as_outside() -> None:
     assert "2 outside" in grid.summary()
 
 
-def test_polygon_keeps_touching_cells_and_includes_empty_ones() -> None:
+def test_polygon_keeps_cells_sharing_area_and_includes_empty_ones() -> None:
     triangle = shapely.Polygon([(0, 0), (300, 0), (0, 300)])
     grid = square_grid_counts([10.0, 290.0], [10.0, 290.0], 100, polygon=triangle)
-    # 3 x 3 cells: 6 below the diagonal x + y = 300, plus (1, 2) and (2, 1), whose lower-left corner is on it
-    assert grid.n_cells == 6 + 2
+    # 3 x 3 cells: the 6 below the diagonal x + y = 300; (1, 2) and (2, 1) only touch it at a corner: left out
+    assert grid.n_cells == 6
+    assert {(1, 2), (2, 1)}.isdisjoint(zip(grid.col.tolist(), grid.row.tolist(), strict=True))
     assert grid.count.sum() == 1 and grid.n_outside == 1
     kept = set(zip(grid.col.tolist(), grid.row.tolist(), strict=True))
     assert (2, 2) not in kept and (0, 0) in kept

@@ -215,7 +215,8 @@ class GridCounts:
 
 
 def _kept_cells(polygon: Any, x0: float, y0: float, size: float, nx: int, ny: int) -> NDArray[np.int64]:
-    """Ids of the cells that intersect the polygon, tested in chunks to bound memory."""
+    """Ids of the cells that share area with the polygon (a cell that only touches its edge is left out),
+    tested in chunks to bound memory."""
     shapely.prepare(polygon)
     kept: list[NDArray[np.int64]] = []
     total = nx * ny
@@ -223,7 +224,8 @@ def _kept_cells(polygon: Any, x0: float, y0: float, size: float, nx: int, ny: in
         ids = np.arange(start, min(start + _CHUNK, total), dtype=np.int64)
         col, row = ids % nx, ids // nx
         boxes = shapely.box(x0 + col * size, y0 + row * size, x0 + (col + 1) * size, y0 + (row + 1) * size)
-        kept.append(ids[shapely.intersects(polygon, boxes)])
+        overlap = shapely.intersects(polygon, boxes) & ~shapely.touches(polygon, boxes)
+        kept.append(ids[overlap])
     return np.concatenate(kept) if kept else np.empty(0, dtype=np.int64)
 
 
