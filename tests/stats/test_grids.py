@@ -176,3 +176,14 @@ def test_h3_single_point_and_geodataframe() -> None:
     assert len(gdf) == 1 and gdf.crs.to_epsg() == 4326
     assert gdf.geometry.iloc[0].contains(shapely.Point(-89.9, 35.1)) in (True, False)
     assert result.to_frame()["h3"].str.len().iloc[0] == 15
+
+
+def test_a_stray_point_at_the_origin_is_refused_even_below_max_cells() -> None:
+    """1,000 points in a 10 km city and one at (0, 0): 13 million cells fit under max_cells, yet it is absurd."""
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(350_000, 360_000, 1000), rng.uniform(2_270_000, 2_280_000, 1000)
+    x[5], y[5] = 0.0, 0.0
+    with pytest.raises(InputError, match=r"The point at \(0, 0\) \(position 5\)"):
+        square_grid_counts(x, y, 250)
+    grid = square_grid_counts(np.delete(x, 5), np.delete(y, 5), 250)
+    assert grid.count.sum() == 999

@@ -89,9 +89,11 @@ def _too_many_cells(
     from_points: bool,
 ) -> InputError:
     """The error for an absurd grid, naming the stray point when the extent came from the points."""
-    message = (
-        f"the grid would need {cells:,.4g} cells ({nx:,.0f} x {ny:,.0f}) of {size_text}, "
-        f"more than max_cells={max_cells:,.0f}"
+    message = f"the grid would need {cells:,.4g} cells ({nx:,.0f} x {ny:,.0f}) of {size_text}"
+    message += (
+        f", more than max_cells={max_cells:,.0f}"
+        if cells > max_cells
+        else f", over {STRAY_FACTOR:g} times the extent of the central 98% of the points"
     )
     if from_points and xs.size >= 2:
         mx, my = np.median(xs), np.median(ys)
@@ -106,6 +108,20 @@ def _too_many_cells(
             "(the central 98% of points)"
         )
     return InputError(message, hint="or use a larger cell_size, or raise max_cells if the grid is really meant")
+
+
+STRAY_FACTOR = 100.0
+"""An extent taken from the points is refused when it is this many times the area of their central 98%."""
+
+
+def _stray_extent(xs: NDArray[np.float64], ys: NDArray[np.float64], extent_area: float) -> bool:
+    """True when a few far points (a stray 0,0; a swapped coordinate) blow the grid up beyond the data."""
+    if xs.size < 50:
+        return False
+    lo_x, hi_x = np.percentile(xs, [1, 99])
+    lo_y, hi_y = np.percentile(ys, [1, 99])
+    core = max(float(hi_x - lo_x), 1e-9) * max(float(hi_y - lo_y), 1e-9)
+    return extent_area > STRAY_FACTOR * core
 
 
 def _as_polygon(polygon: Any, where: str) -> Any:
@@ -273,7 +289,7 @@ def square_grid_counts(
             )
     nx_f = max(1.0, math.ceil((xmax - x0) / size))
     ny_f = max(1.0, math.ceil((ymax - y0) / size))
-    if nx_f * ny_f > max_cells:
+    if nx_f * ny_f > max_cells or (from_points and _stray_extent(xs, ys, nx_f * ny_f * size * size)):
         raise _too_many_cells(
             nx_f * ny_f, nx_f, ny_f, f"{size:g} {_unit_name(crs)}", max_cells, xs, ys, _unit_name(crs), from_points
         )
