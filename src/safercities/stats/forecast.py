@@ -218,7 +218,7 @@ class PlaceSurface:
         lab = pd.Series(np.asarray(labels).ravel())
         if lab.size != self.values.size:
             raise InputError(f"by_area: labels must have one value per cell ({self.values.size}). Got {lab.size}.")
-        keep = lab.notna().to_numpy()
+        keep = lab.notna().to_numpy().copy()
         if pd.api.types.is_numeric_dtype(lab):
             keep &= lab.to_numpy(dtype=np.float64, na_value=-1.0) >= 0
         values = pd.Series(self.values.ravel()[keep])
