@@ -53,8 +53,10 @@ METRICS = ("euclidean", "manhattan")
 CONVENTIONS = ("half-open", "nrc")
 KNOX_ALTERNATIVES = ("greater", "less", "two-sided")
 ENGINES = ("auto", "numba", "numpy")
-_BLOCK = 32
-"""Permutations per block: the block's permuted dates take 32 × n floats."""
+_BLOCK = 128
+"""Permutations drawn at a time: their permuted dates take 128 × n numbers."""
+_WIDTH = 16
+"""Permutations per pass over the pair list in the numba kernel (16 int32 dates fill one cache line)."""
 
 __all__ = [
     "KnoxResult",
@@ -311,41 +313,79 @@ def _pairs_below(t_sorted: NDArray[np.float64], bounds: NDArray[np.float64]) -> 
 
 
 def _count_numpy(
-    tblock: NDArray[np.float64],
+    tgroups: NDArray[Any],
     indptr: NDArray[np.int64],
-    nbr: NDArray[np.int64],
-    dband: NDArray[np.int64],
+    nbr: NDArray[np.int32],
+    dband: NDArray[Any],
     t_edges: NDArray[np.float64],
     nd: int,
 ) -> NDArray[np.int64]:
-    """Pairs per (distance band, finite time band) for each row of permuted dates (the reference engine)."""
+    """Close pairs per (distance band, finite time band) for each permutation lane (the reference engine)."""
+    groups, _, width = tgroups.shape
     nt = len(t_edges) - 1
     focal = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    out = np.zeros((tblock.shape[0], nd, nt), dtype=np.int64)
-    for r in range(tblock.shape[0]):
-        tp = tblock[r]
+    db = dband.astype(np.int64)
+    out = np.zeros((groups * width, nd, nt), dtype=np.int64)
+    for r in range(groups * width):
+        tp = tgroups[r // width, :, r % width]
         dt = np.abs(tp[focal] - tp[nbr])
         inside = dt < t_edges[-1]
         tb = np.searchsorted(t_edges, dt[inside], side="right") - 1
-        out[r] = np.bincount(dband[inside] * nt + tb, minlength=nd * nt).reshape(nd, nt)
+        out[r] = np.bincount(db[inside] * nt + tb, minlength=nd * nt).reshape(nd, nt)
     return out
 
 
-def _count_kernel(tblock, indptr, nbr, dband, t_edges, nd, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _count_kernel(tgroups, indptr, nbr, dband, t_edges, nd, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # tgroups (G, n, W): W permutations' dates side by side, so that one pass over the pair list serves W of them;
+    # cumulative counts (dt < edge) per permutation lane keep the inner loop free of branches (SIMD)
     nt = t_edges.shape[0] - 1
-    tmax = t_edges[nt]
     n = indptr.shape[0] - 1
-    for r in prange(tblock.shape[0]):
-        tp = tblock[r]
+    width = tgroups.shape[2]
+    for g in prange(tgroups.shape[0]):
+        tg = tgroups[g]
+        acc = np.zeros((nd, nt, width), dtype=np.int64)
         for i in range(n):
-            ti = tp[i]
+            ti = tg[i]
             for k in range(indptr[i], indptr[i + 1]):
-                dt = abs(ti - tp[nbr[k]])
-                if dt < tmax:
-                    b = 0
-                    while dt >= t_edges[b + 1]:
-                        b += 1
-                    out[r, dband[k], b] += 1
+                tj = tg[nbr[k]]
+                row = acc[dband[k]]
+                for e in range(nt):
+                    edge = t_edges[e + 1]
+                    lane = row[e]
+                    for r in range(width):
+                        lane[r] += abs(ti[r] - tj[r]) < edge
+        for d in range(nd):
+            for r in range(width):
+                prev = 0
+                for e in range(nt):
+                    out[g, r, d, e] = acc[d, e, r] - prev
+                    prev = acc[d, e, r]
+    return out
+
+
+def _draw_kernel(dates, seeds, width, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    # one Fisher-Yates shuffle of the dates per permutation; the uniform draws come from SplitMix64 seeded per
+    # permutation (from the caller's numpy Generator) and are bounded by Lemire's multiply-shift, so that the
+    # draws do not depend on the threads' schedule
+    n = dates.shape[0]
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    m1 = np.uint64(0xBF58476D1CE4E5B9)
+    m2 = np.uint64(0x94D049BB133111EB)
+    s30, s27, s31, s32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
+    for r in prange(seeds.shape[0]):
+        state = np.uint64(seeds[r])
+        a = dates.copy()
+        for i in range(n - 1, 0, -1):
+            state += golden
+            z = state
+            z = (z ^ (z >> s30)) * m1
+            z = (z ^ (z >> s27)) * m2
+            z = z ^ (z >> s31)
+            j = np.int64(((z >> s32) * np.uint64(i + 1)) >> s32)
+            a[i], a[j] = a[j], a[i]
+        g, lane = r // width, r % width
+        for i in range(n):
+            out[g, i, lane] = a[i]
     return out
 
 
@@ -362,6 +402,14 @@ def _numba_kernel() -> Any:
 
 
 @cache
+def _numba_draw() -> Any:
+    import numba
+
+    globals()["prange"] = numba.prange
+    return numba.njit(cache=True, parallel=True, nogil=True)(_draw_kernel)
+
+
+@cache
 def _numba_available() -> bool:
     try:
         import numba  # noqa: F401
@@ -372,17 +420,37 @@ def _numba_available() -> bool:
 
 def _count(
     engine: str,
-    tblock: NDArray[np.float64],
+    tgroups: NDArray[Any],
     indptr: NDArray[np.int64],
-    nbr: NDArray[np.int64],
-    dband: NDArray[np.int64],
+    nbr: NDArray[np.int32],
+    dband: NDArray[Any],
     t_edges: NDArray[np.float64],
     nd: int,
 ) -> NDArray[np.int64]:
-    if engine == "numba":
-        out = np.zeros((tblock.shape[0], nd, len(t_edges) - 1), dtype=np.int64)
-        return np.asarray(_numba_kernel()(np.ascontiguousarray(tblock), indptr, nbr, dband, t_edges, nd, out))
-    return _count_numpy(tblock, indptr, nbr, dband, t_edges, nd)
+    """(G * W, nd, nt) close-pair counts for the W permutation lanes of each of the G groups of dates."""
+    if engine == "numpy":
+        return _count_numpy(tgroups, indptr, nbr, dband, t_edges, nd)
+    groups, _, width = tgroups.shape
+    out = np.zeros((groups, width, nd, len(t_edges) - 1), dtype=np.int64)
+    _numba_kernel()(tgroups, indptr, nbr, dband, t_edges.astype(tgroups.dtype), nd, out)
+    return out.reshape(groups * width, nd, len(t_edges) - 1)
+
+
+def _draw(dates: NDArray[Any], gen: np.random.Generator, m: int, fast: bool) -> NDArray[Any]:
+    """``m`` random permutations of ``dates`` as (G, n, W) groups of W lanes (lanes past ``m`` are zeros).
+
+    ``fast``: Fisher-Yates in numba, each permutation seeded from ``gen``; else ``gen.permutation``.
+    """
+    n = dates.shape[0]
+    width = min(_WIDTH, max(m, 1))
+    groups = -(-m // width)
+    out = np.zeros((groups, n, width), dtype=dates.dtype)
+    if fast:
+        seeds = gen.integers(0, 2**63, size=m, dtype=np.int64).astype(np.uint64)
+        return np.asarray(_numba_draw()(dates, seeds, width, out))
+    for r in range(m):
+        out[r // width, :, r % width] = dates[gen.permutation(n)]
+    return out
 
 
 def knox(
@@ -431,12 +499,17 @@ def knox(
     pi, pj, dist = close_pairs(xo, yo, dmax, metric)
     dband = (np.searchsorted(d_axis.internal, dist, side="right") - 1).astype(np.int64)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(pi, minlength=n))]).astype(np.int64)
-    nbr = np.ascontiguousarray(pj)
+    nbr = pj.astype(np.int32)
     nd, nt = d_axis.n_internal, t_axis.n_internal
+    dband = dband.astype(np.int8 if nd < 127 else np.int64)
     row_total = np.bincount(dband, minlength=nd).astype(np.int64)
     all_below = _pairs_below(np.sort(ts), t_axis.internal)
     all_by_time = np.diff(all_below)
     t_edges = np.ascontiguousarray(t_axis.internal)
+    integral = bool(np.all(ts == np.round(ts))) and (ts.size == 0 or np.abs(ts).max() < 2**30)
+    if integral:  # day-resolution dates: int32 dates and integer edges (ceil: dt < b <=> dt < ceil(b) for integers)
+        to = to.astype(np.int32)
+        t_edges = np.ceil(t_edges)
 
     def full(close: NDArray[np.int64]) -> NDArray[np.int64]:
         """(R, nd + 1, nt + 1) tables from the close pairs' finite cells, by the fixed totals."""
@@ -449,15 +522,14 @@ def knox(
         rows, cols = d_axis.select(), t_axis.select()
         return f[:, rows][:, :, cols]
 
-    observed = full(_count(use, to[None, :], indptr, nbr, dband, t_edges, nd))[0]
+    observed = full(_count(use, np.ascontiguousarray(to[None, :, None]), indptr, nbr, dband, t_edges, nd))[0]
     shape = observed.shape
     ref = np.zeros((permutations, *shape), dtype=np.int64)
+    fast = _numba_available()  # the draws do not depend on the counting engine: both engines give one answer
     for start in range(0, permutations, _BLOCK):
         stop = min(start + _BLOCK, permutations)
-        tblock = np.empty((stop - start, n))
-        for r in range(stop - start):
-            tblock[r] = to[gen.permutation(n)]
-        ref[start:stop] = full(_count(use, tblock, indptr, nbr, dband, t_edges, nd))
+        tgroups = _draw(to, gen, stop - start, fast)
+        ref[start:stop] = full(_count(use, tgroups, indptr, nbr, dband, t_edges, nd))[: stop - start]
     with np.errstate(invalid="ignore", divide="ignore"):
         if permutations:
             expected = ref.mean(axis=0)
