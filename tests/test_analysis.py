@@ -115,7 +115,7 @@ def test_selection_describes_itself() -> None:
 
 # -- area_rates ---------------------------------------------------------------------------------------------
 def test_area_rates_exact_interval_and_zero_population(city: ak.City, ws: sc.Workspace) -> None:
-    table = an.area_rates(ws).set_index("area_id")
+    table = an.area_rates(ws, annual=False).set_index("area_id")
     k = city.counts().to_numpy(float)
     pop = city.communities["population"].to_numpy(float)
     populated = pop > 0
@@ -137,8 +137,19 @@ def test_area_rates_exact_interval_and_zero_population(city: ak.City, ws: sc.Wor
     assert table["unstable"].all()
 
 
+def test_area_rates_are_per_year_by_default(city: ak.City, ws: sc.Workspace) -> None:
+    """Annual rates divide by the years the data covers: first to last local day of any incident."""
+    local = ws.incidents()["occurred_from"]
+    days = (local.max().normalize() - local.min().normalize()).days + 1
+    years = days / 365.2425
+    total = an.area_rates(ws, annual=False).set_index("area_id")["rate"]
+    annual = an.area_rates(ws).set_index("area_id")
+    assert annual.attrs["years"] == pytest.approx(years, rel=1e-12)
+    np.testing.assert_allclose(annual["rate"].to_numpy(), total.to_numpy() / years, rtol=1e-12)
+
+
 def test_area_rates_empirical_bayes_columns(city: ak.City, ws: sc.Workspace) -> None:
-    table = an.area_rates(ws)
+    table = an.area_rates(ws, annual=False)
     populated = table["population"].to_numpy() > 0
     for column in ("rate_eb", "rate_spatial_eb", "excess_risk", "excess_risk_lower", "excess_risk_upper"):
         assert column in table.columns
@@ -478,7 +489,7 @@ def test_spatial_models_with_a_zero_population_area_say_which(city: ak.City, ws:
 # -- edge cases: no incident at all, a single incident --------------------------------------------------------
 CALLS: dict[str, Callable[[sc.Workspace, an.Selection], object]] = {
     "area_counts": lambda ws, s: an.area_counts(ws, selection=s),
-    "area_rates": lambda ws, s: an.area_rates(ws, selection=s),
+    "area_rates": lambda ws, s: an.area_rates(ws, annual=False, selection=s),
     "concentration_areas": lambda ws, s: an.place_concentration(ws, s),
     "concentration_grid": lambda ws, s: an.place_concentration(ws, s, places="grid", cell_size=500.0),
     "grid_square": lambda ws, s: an.grid_counts(ws, s, cell_size=500.0),
@@ -532,7 +543,7 @@ def test_edge_selections_give_a_result_or_an_input_error(ws: sc.Workspace, name:
 def test_no_incident_results_are_well_defined(ws: sc.Workspace) -> None:
     counts = an.area_counts(ws, selection=NOTHING)
     assert len(counts) == 17 and (counts["count"] == 0).all()
-    rates = an.area_rates(ws, selection=NOTHING)
+    rates = an.area_rates(ws, annual=False, selection=NOTHING)
     populated = rates["population"] > 0
     assert (rates.loc[populated, "rate"] == 0).all() and (rates.loc[populated, "rate_lower"] == 0).all()
     upper = stats.chi2.ppf(0.975, 2) / 2 / rates.loc[populated, "population"] * 1e5

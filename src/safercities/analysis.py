@@ -76,6 +76,19 @@ def area_weights(ws: Workspace, level: str | None = None, rule: str = "queen") -
     return contiguity(areas.geometry.to_numpy(), areas["area_id"].to_numpy(), rule=rule)
 
 
+def years_covered(ws: Workspace, selection: Selection = ALL) -> float:
+    """The length of the selection in years: its [start, end) when given, else the days the data covers
+    (first to last incident of any offence: a rare offence's own first and last would shorten it)."""
+    first, last = ws.store.time_span(None, selection.start, selection.end, ws.config.timezone)
+    begin = pd.Timestamp(selection.start) if selection.start else (first.normalize() if first else None)
+    finish = (
+        pd.Timestamp(selection.end) if selection.end else (last.normalize() + pd.Timedelta(days=1) if last else None)
+    )
+    if begin is None or finish is None or finish <= begin:
+        return float("nan")
+    return (finish - begin) / pd.Timedelta(days=365.2425)
+
+
 def area_rates(
     ws: Workspace,
     level: str | None = None,
@@ -83,13 +96,20 @@ def area_rates(
     *,
     per: float = 100_000,
     rule: str = "queen",
+    annual: bool = True,
 ) -> gpd.GeoDataFrame:
     """Per area: count, population, crude rate with its exact interval, global and spatial empirical Bayes
-    rates, and excess risk (observed / expected at the city rate) with its interval."""
+    rates, and excess risk (observed / expected at the city rate) with its interval.
+
+    With ``annual`` (default) rates are per ``per`` inhabitants per year: the population is multiplied by
+    the years the selection covers (person-years), as the SDG 16.1.1 homicide rate is."""
     table = area_counts(ws, level, selection)
     count = table["count"].to_numpy()
     population = table["population"].to_numpy(dtype=float)
     population = np.where(np.isfinite(population), population, 0.0)
+    years = years_covered(ws, selection) if annual else 1.0
+    if annual and np.isfinite(years):
+        population = population * years
     crude = poisson_rate(
         count, population, per=per, min_count=ws.config.rates.min_count, min_population=ws.config.rates.min_population
     )
@@ -103,6 +123,7 @@ def area_rates(
     out["rate_eb"] = global_eb.smoothed
     out["rate_spatial_eb"] = spatial_eb.smoothed
     out["excess_risk"], out["excess_risk_lower"], out["excess_risk_upper"] = risk.ratio, risk.lower, risk.upper
+    out.attrs["years"] = years if annual else float("nan")
     return out
 
 

@@ -71,9 +71,11 @@ def analyse(city: ak.City, *args: str | Path) -> tuple[int, str]:
 
 def test_rates_gpkg(city: ak.City, tmp_path: Path) -> None:
     out = tmp_path / "rates.gpkg"
-    code, output = analyse(city, "rates", "--out", out)
+    code, output = analyse(city, "rates", "--total", "--out", out)
     assert code == 0, output
-    assert "Rates per 100,000 for 17 areas (all offences): 85 incidents" in words(output)
+    assert "Rates per 100,000 inhabitants over the whole period for 17 areas (all offences): 85 incidents" in words(
+        output
+    )
     frame = gpd.read_file(out, engine="pyogrio")
     assert len(frame) == 17 and frame.crs.to_epsg() == 32614
     frame = frame.set_index("area_id")
@@ -81,7 +83,7 @@ def test_rates_gpkg(city: ak.City, tmp_path: Path) -> None:
     assert np.isnan(frame.loc[ak.ZERO, "rate"])
     assert frame.loc["K33", "rate"] == pytest.approx(round(9 / 16000 * 1e5, 2))
     summary = out.with_suffix(".txt").read_text(encoding="utf-8")
-    assert summary.startswith("Rates per 100,000 for 17 areas")
+    assert summary.startswith("Rates per 100,000 inhabitants over the whole period for 17 areas")
 
 
 def test_rates_by_district_and_selection(city: ak.City, tmp_path: Path) -> None:
@@ -135,9 +137,7 @@ def test_kde_csv_and_risk_surface(city: ak.City, tmp_path: Path) -> None:
     assert len(frame) == 60 * 40  # the city's 6 km x 4 km bounding box in 100 m cells
     assert "Kernel density" in out.with_suffix(".txt").read_text(encoding="utf-8")
     risk = tmp_path / "risk.gpkg"
-    code, output = analyse(
-        city, "kde", "--cell-size", "200", "--bandwidth", "500", "--per-population", "--out", risk
-    )
+    code, output = analyse(city, "kde", "--cell-size", "200", "--bandwidth", "500", "--per-population", "--out", risk)
     assert code == 0, output
     cells = gpd.read_file(risk, engine="pyogrio")
     assert len(cells) == 30 * 20 and "risk" in cells.columns

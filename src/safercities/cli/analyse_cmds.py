@@ -49,18 +49,20 @@ def rates_command(
     start: StartOption = None,
     end: EndOption = None,
     per: Annotated[float, typer.Option(help="Rate per this many inhabitants.")] = 100_000,
+    total: Annotated[bool, typer.Option("--total", help="Rates over the whole period instead of per year.")] = False,
     out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Rates per area with exact intervals, global and spatial empirical Bayes smoothing, and excess risk."""
+    """Rates per area and year with exact intervals, global and spatial empirical Bayes smoothing, excess risk."""
     from safercities.analysis import area_rates
 
     selection = _selection(iccs, start, end)
     with open_workspace(chosen(workspace), read_only=True) as ws:
-        table = area_rates(ws, level, selection, per=per)
+        table = area_rates(ws, level, selection, per=per, annual=not total)
     flagged = int(table["unstable"].sum())
+    span = "over the whole period" if total else f"per year (over {table.attrs['years']:.2f} years)"
     summary = (
-        f"Rates per {per:,.0f} for {len(table)} areas ({selection.describe()}): "
+        f"Rates per {per:,.0f} inhabitants {span} for {len(table)} areas ({selection.describe()}): "
         f"{int(table['count'].sum()):,} incidents; {flagged} rates unstable (few events or small population) — "
         "read their smoothed values (rate_eb, rate_spatial_eb) instead."
     )

@@ -228,6 +228,19 @@ class DuckDBStore:
             f"SELECT x, y, area_id, occurred_from FROM incidents WHERE {where}", params
         ).to_arrow_table()
 
+    def time_span(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """First and last occurrence (local time) of the selected incidents."""
+        where, params = self._selection(iccs, start, end, timezone)
+        row = self.con.execute(
+            f"SELECT min(timezone(?, occurred_from)), max(timezone(?, occurred_from)) FROM incidents WHERE {where}",
+            [timezone, timezone, *params],
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None, None
+        return pd.Timestamp(row[0]), pd.Timestamp(row[1])
+
     def area_counts(
         self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
     ) -> pd.DataFrame:
