@@ -284,3 +284,102 @@ def moran_command(
     frame = pd.concat([moran_result.to_frame(), geary_result.to_frame()]).reset_index()
     summary = f"{moran_result.summary()}\n{geary_result.summary()}"
     _deliver(frame, summary, out, "global autocorrelation", list(frame.columns)[:7])
+
+
+@app.command("trend")
+@friendly
+def trend_command(
+    by: Annotated[str, typer.Option("--by", help="month or week.")] = "month",
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The city's series split into trend, season and remainder (STL)."""
+    from safercities.spacetime import trend
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = trend(ws, _selection(iccs, start, end), by=by)
+    frame = result.to_frame().reset_index()
+    _deliver(frame, result.summary(), out, "trend and season", list(frame.columns)[:6])
+
+
+@app.command("change")
+@friendly
+def change_command(
+    year: Annotated[int, typer.Option(help="The year compared with the one before.")],
+    level: LevelOption = None,
+    iccs: IccsOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Year-over-year change per area: rate ratio, exact interval and p-value, FDR across areas."""
+    from safercities.spacetime import change
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = change(ws, year, level, _selection(iccs, None, None))
+    frame = result.to_frame().reset_index()
+    _deliver(frame, result.summary(), out, f"{year} against {year - 1}", list(frame.columns)[:7])
+
+
+@app.command("rhythm")
+@friendly
+def rhythm_command(
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Day of week x hour profile; incidents known only within a window are shared out (aoristic)."""
+    from safercities.spacetime import weekly_rhythm
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = weekly_rhythm(ws, _selection(iccs, start, end))
+    frame = result.to_frame().reset_index()
+    _deliver(frame, result.summary(), out, "day x hour", list(frame.columns)[:9])
+
+
+@app.command("emerging")
+@friendly
+def emerging_command(
+    by: Annotated[str, typer.Option("--by", help="Time slice: week, month or quarter.")] = "month",
+    level: LevelOption = None,
+    alpha: Annotated[float, typer.Option(help="False discovery rate within each slice.")] = 0.05,
+    time_window: Annotated[int, typer.Option(help="Earlier slices in each Gi* neighbourhood (0: none).")] = 0,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Emerging hot spots per area: new, consecutive, intensifying, persistent, diminishing, sporadic, …"""
+    from safercities.spacetime import emerging
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = emerging(ws, _selection(iccs, start, end), by=by, level=level, alpha=alpha, time_window=time_window)
+    frame = result.to_geodataframe()
+    _deliver(frame, result.summary(), out, "emerging hot spots", ["area_id", "category", "trend_z", "n_hot", "n_cold"])
+
+
+@app.command("alerts")
+@friendly
+def alerts_command(
+    method: Annotated[str, typer.Option(help="Baseline: negbin (seasonal GLM) or farrington.")] = "negbin",
+    alpha: Annotated[float, typer.Option(help="Alert level (false discovery rate across areas, per week).")] = 0.01,
+    min_history: Annotated[int, typer.Option(help="Weeks of past data a baseline needs.")] = 52,
+    level: LevelOption = None,
+    iccs: IccsOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Early warning: weeks in which an area's count exceeds its seasonal baseline from the past only."""
+    from safercities.spacetime import early_warning
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = early_warning(
+            ws, _selection(iccs, None, None), level=level, method=method, alpha=alpha, min_history=min_history
+        )
+    frame = result.alerts.to_frame()
+    _deliver(frame, result.summary(), out, "alerts", list(frame.columns)[:7])

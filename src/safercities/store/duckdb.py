@@ -241,6 +241,21 @@ class DuckDBStore:
             return None, None
         return pd.Timestamp(row[0]), pd.Timestamp(row[1])
 
+    def incident_times(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> pd.DataFrame:
+        """Local (wall-clock) occurred_from and occurred_to of the selected incidents."""
+        where, params = self._selection(iccs, start, end, timezone)
+        return (
+            self.con.execute(
+                f"SELECT timezone(?, occurred_from) AS occurred_from, timezone(?, occurred_to) AS occurred_to "
+                f"FROM incidents WHERE {where}",
+                [timezone, timezone, *params],
+            )
+            .to_arrow_table()
+            .to_pandas()
+        )
+
     def area_counts(
         self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
     ) -> pd.DataFrame:
@@ -251,6 +266,55 @@ class DuckDBStore:
             .to_arrow_table()
             .to_pandas()
         )
+
+    def period_counts(
+        self,
+        by: str,
+        lineage: pd.DataFrame,
+        timezone: str,
+        iccs: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> pd.DataFrame:
+        """Selected incidents by area x local period (area_id, period, count), zeros included, from the first
+        to the last period of the data (or of [start, end) when given)."""
+        check_choice("by", by, PERIODS, "period_counts")
+        where, params = self._selection(iccs, start, end, timezone)
+        step = {"day": "1 day", "week": "7 days", "month": "1 month", "quarter": "3 months", "year": "1 year"}[by]
+        self.con.register("lineage", pa.Table.from_pandas(lineage[["area_id", "target_id"]], preserve_index=False))
+        try:
+            return (
+                self.con.execute(
+                    f"""
+                WITH span AS (
+                    SELECT date_trunc('{by}', coalesce(?::TIMESTAMP, min(timezone(?, occurred_from))))::DATE AS first,
+                           date_trunc('{by}', coalesce(?::TIMESTAMP - INTERVAL 1 SECOND,
+                                                       max(timezone(?, occurred_from))))::DATE AS last
+                    FROM incidents
+                ),
+                periods AS (
+                    SELECT unnest(generate_series(first, last, INTERVAL '{step}'))::DATE AS period FROM span
+                ),
+                counts AS (
+                    SELECT l.target_id AS area_id,
+                           date_trunc('{by}', timezone(?, i.occurred_from))::DATE AS period, count(*) AS count
+                    FROM incidents i JOIN lineage l USING (area_id)
+                    WHERE {where}
+                    GROUP BY ALL
+                ),
+                targets AS (SELECT DISTINCT target_id AS area_id FROM lineage)
+                SELECT t.area_id, p.period, coalesce(c.count, 0)::BIGINT AS count
+                FROM targets t CROSS JOIN periods p
+                LEFT JOIN counts c ON c.area_id = t.area_id AND c.period = p.period
+                ORDER BY t.area_id, p.period
+                """,
+                    [start, timezone, end, timezone, timezone, *params],
+                )
+                .to_arrow_table()
+                .to_pandas(date_as_object=False)
+            )
+        finally:
+            self.con.unregister("lineage")
 
     # -- data quality -----------------------------------------------------------------------------
     # Aggregations for `safercities quality` (safercities.quality): each returns a few rows, however

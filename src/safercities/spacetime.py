@@ -1,0 +1,138 @@
+"""The observatory's analyses over time: trends, change, the weekly rhythm, emerging hot spots, alerts.
+
+Like :mod:`safercities.analysis`, one service function per question over a workspace; the statistics
+are the pure functions of :mod:`safercities.stats.timeseries`, :mod:`~safercities.stats.emerging` and
+:mod:`~safercities.stats.earlywarning`. Periods are in the city's local time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from safercities.analysis import ALL, Selection, area_weights, areas_at
+from safercities.errors import InputError, check_choice
+from safercities.ingest.areas import lineage
+from safercities.stats.earlywarning import AlertResult, BaselineResult, alerts, baseline
+from safercities.stats.emerging import EmergingResult, emerging_hotspots
+from safercities.stats.timeseries import Decomposition, TimeProfile, YearOverYear, aoristic, decompose, year_over_year
+from safercities.workspace import Workspace
+
+
+def counts_by_period(
+    ws: Workspace, by: str = "month", level: str | None = None, selection: Selection = ALL
+) -> pd.DataFrame:
+    """Areas (rows, in area id order) x local periods (columns) of the selected incidents, zeros included."""
+    level = level or ws.default_level()
+    links = lineage(ws.store.areas(), level).dropna(subset=["target_id"])
+    long = ws.store.period_counts(by, links, ws.config.timezone, selection.iccs, selection.start, selection.end)
+    if long.empty:
+        raise InputError(f"no incidents {selection.describe()} to count by {by}")
+    return long.pivot(index="area_id", columns="period", values="count").sort_index()
+
+
+def trend(ws: Workspace, selection: Selection = ALL, *, by: str = "month") -> Decomposition:
+    """The city's series split into trend, season and remainder (STL): is it rising, or is it the season?"""
+    check_choice("by", by, ("month", "week"), "trend")
+    series = counts_by_period(ws, by, selection=selection).sum(axis=0)
+    series.index = pd.DatetimeIndex(series.index)
+    return decompose(series.astype(float))
+
+
+def change(ws: Workspace, year: int, level: str | None = None, selection: Selection = ALL) -> YearOverYear:
+    """Each area's count in ``year`` against the year before: rate ratio, exact interval, FDR across areas."""
+    now = Selection(selection.iccs, f"{year}-01-01", f"{year + 1}-01-01")
+    before = Selection(selection.iccs, f"{year - 1}-01-01", f"{year}-01-01")
+    counts_now = counts_by_period(ws, "year", level, now).sum(axis=1)
+    counts_before = counts_by_period(ws, "year", level, before).sum(axis=1)
+    return year_over_year(counts_now, counts_before.reindex(counts_now.index))
+
+
+def weekly_rhythm(ws: Workspace, selection: Selection = ALL) -> TimeProfile:
+    """Incidents by day of week x hour, windows of unknown occurrence shared out in proportion (aoristic)."""
+    times = ws.store.incident_times(selection.iccs, selection.start, selection.end, ws.config.timezone)
+    if len(times) == 0:
+        raise InputError(f"no incidents {selection.describe()}")
+    return aoristic(times["occurred_from"].to_numpy(), times["occurred_to"].to_numpy(), unit="dow_hour")
+
+
+@dataclass(frozen=True)
+class EmergingMap:
+    """Emerging hot spot categories with the areas' geometry for the map."""
+
+    areas: gpd.GeoDataFrame
+    result: EmergingResult
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        frame = self.result.to_frame().reset_index(drop=True)
+        places = self.areas.reset_index(drop=True)
+        return gpd.GeoDataFrame(
+            pd.concat([places, frame.drop(columns=["id"], errors="ignore")], axis=1), crs=places.crs
+        )
+
+    def summary(self) -> str:
+        return self.result.summary()
+
+
+def emerging(
+    ws: Workspace,
+    selection: Selection = ALL,
+    *,
+    by: str = "month",
+    level: str | None = None,
+    alpha: float = 0.05,
+    time_window: int = 0,
+) -> EmergingMap:
+    """Emerging hot spot analysis of areas: Gi* per period (FDR), Mann-Kendall trend, ArcGIS-style categories."""
+    cube = counts_by_period(ws, by, level, selection)
+    areas = areas_at(ws, level).set_index("area_id").loc[cube.index].reset_index()
+    weights = area_weights(ws, level)
+    result = emerging_hotspots(cube.to_numpy(dtype=float), weights, alpha=alpha, time_window=time_window)
+    return EmergingMap(areas, result)
+
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    """Weekly expected counts per area from the past only, and the weeks that exceed them."""
+
+    baseline: BaselineResult
+    alerts: AlertResult
+
+    def summary(self) -> str:
+        return f"{self.baseline.summary()}\n{self.alerts.summary()}"
+
+
+def early_warning(
+    ws: Workspace,
+    selection: Selection = ALL,
+    *,
+    level: str | None = None,
+    method: str = "negbin",
+    alpha: float = 0.01,
+    control: str = "fdr_bh",
+    min_history: int = 52,
+) -> EarlyWarning:
+    """Alerts where a week's count in an area exceeds its seasonal baseline, false alarms controlled per week."""
+    counts = counts_by_period(ws, "week", level, selection)
+    counts.columns = pd.DatetimeIndex(counts.columns)
+    if counts.shape[1] <= min_history:
+        raise InputError(
+            f"early warning needs more than {min_history} weeks of history; the data has {counts.shape[1]}",
+            hint="lower min_history, or import more years",
+        )
+    fitted = baseline(counts.astype(float), method=method, alpha=alpha, min_history=min_history)
+    return EarlyWarning(fitted, alerts(None, fitted, alpha=alpha, control=control))
+
+
+__all__ = [
+    "EarlyWarning",
+    "EmergingMap",
+    "change",
+    "counts_by_period",
+    "early_warning",
+    "emerging",
+    "trend",
+    "weekly_rhythm",
+]
