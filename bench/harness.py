@@ -52,6 +52,7 @@ REGISTRY: dict[str, str] = {
     "B4": "bench.cases.b4_local",
     "B3": "bench.cases.b3_kde",
     "B5": "bench.cases.b5_weights",
+    "B6": "bench.cases.b6_knox",
     "B9": "bench.cases.b9_selfexciting",
     "B7": "bench.cases.b7_emerging",
 }
