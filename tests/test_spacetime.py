@@ -416,21 +416,21 @@ def test_early_warning_alerts_the_planted_outbreak_week(ows: Workspace, outbreak
     assert len(hit) == 1
     assert hit["observed"].iloc[0] == counts.loc[kit.OUTBREAK_AREA, kit.OUTBREAK_WEEK]
     assert alerts["p_value"].idxmin() == hit.index[0]
-    assert len(alerts) <= 1 + 3  # besides the outbreak, what alpha allows (see the outbreak-free test)
+    assert len(alerts) <= 1 + 4  # besides the outbreak, what alpha allows (see the outbreak-free test)
     assert "Early-warning alerts" in result.summary()
 
 
 def test_no_alert_without_the_outbreak(ows: Workspace, outbreak: kit.City) -> None:
     """The same seasonal Poisson city without the outbreak (ICCS 0101 only).
 
-    BH at 0.01 across the 16 areas of each week keeps the chance of any alert in a week under 0.01 when nothing
-    happens, so 100 tested weeks give about one false alarm at most; at most 3 are allowed. Over 1,000 seeds of
-    this city (the same baseline run on the stats layer), more than 3 false alarms happened in none (the most
-    seen was 1): this test fails for well under 1 seed in 1,000, and with this seed it has none.
+    BH at 0.01 across the 16 areas of each week keeps the chance of any alert in a week near 0.01 when nothing
+    happens; the 100 tested weeks gave 0.59 false alarms on average over 1,000 seeds of this city (the same
+    baseline and alerts run on the stats layer, seeds 0-999): more than 4 in 1 seed of 1,000 (more than 3 in 4).
+    So this bound of 4 fails for about 1 seed in 1,000; with this seed there are none.
     """
     result = st.early_warning(ows, Selection(iccs="0101"))
     np.testing.assert_array_equal(result.baseline.observed, weekly(outbreak.incidents, "0101").to_numpy(float))
-    assert result.alerts.n_alerts <= 3
+    assert result.alerts.n_alerts <= 4
     assert int(np.isfinite(result.alerts.pvalue).sum()) == 16 * (156 - 56)  # 52 weeks of history + a 4-week gap
 
 
