@@ -169,12 +169,6 @@ def test_unknown_period_is_an_input_error(ws: Workspace) -> None:
         st.counts_by_period(ws, "fortnight")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: period_counts cross-joins every area with every period of the whole data (its span ignores the "
-    "selection), so the table is never empty and counts_by_period's 'no incidents' InputError is unreachable: "
-    "a selection that matches nothing gives an all-zero table",
-)
 @pytest.mark.parametrize(
     "selection",
     [
@@ -282,11 +276,6 @@ def test_change_of_thefts_by_district(ws: Workspace) -> None:
     assert np.isnan(result.pvalue[1])  # nothing in either year: not tested
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the year before the data (2022) selects nothing, but counts_by_period returns zeros instead of an "
-    "InputError, so change() reports an infinite rise in every area",
-)
 def test_change_against_a_year_without_data_is_an_input_error(ws: Workspace) -> None:
     with pytest.raises(InputError):
         st.change(ws, 2023)

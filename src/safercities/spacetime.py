@@ -28,8 +28,8 @@ def counts_by_period(
     level = level or ws.default_level()
     links = lineage(ws.store.areas(), level).dropna(subset=["target_id"])
     long = ws.store.period_counts(by, links, ws.config.timezone, selection.iccs, selection.start, selection.end)
-    if long.empty:
-        raise InputError(f"no incidents {selection.describe()} to count by {by}")
+    if long.empty or long["count"].sum() == 0:  # the periods span the data, so zeros alone mean nothing selected
+        raise InputError(f"no incidents ({selection.describe()}) to count by {by}")
     return long.pivot(index="area_id", columns="period", values="count").sort_index()
 
 

@@ -177,12 +177,6 @@ def test_mistakes_are_one_line_errors(main: kit.City, args: tuple[str, ...], exp
     assert_one_line_error(code, output, *expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: counts_by_period never raises 'no incidents' (period_counts fills every area x period of the "
-    "whole data with zeros), so trend/change/emerging/alerts on a selection without incidents exit 0 and "
-    "print a decomposition, comparisons, categories or baselines of all-zero counts",
-)
 @pytest.mark.parametrize(
     "args",
     [("trend",), ("change", "--year", "2025"), ("emerging",), ("alerts",)],
