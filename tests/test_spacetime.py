@@ -440,3 +440,25 @@ def test_too_little_history_is_an_input_error_with_advice(
 def test_unknown_baseline_method_is_an_input_error(ows: Workspace) -> None:
     with pytest.raises(InputError, match="method"):
         st.early_warning(ows, method="x")
+
+
+def test_near_repeats_counts_pairs_as_brute_force_does(ws: Workspace) -> None:
+    """The Knox table of burglaries equals an O(n^2) count of pairs by distance and local-day gap."""
+    from safercities.analysis import Selection as Sel
+
+    result = st.near_repeats(
+        ws, Sel(iccs="0201"), distance_bands=(0.0, 500.0, 1500.0), time_bands=(0.0, 31.0, 400.0), permutations=19
+    )
+    incidents = ws.incidents()
+    incidents = incidents[incidents["iccs_code"].str.startswith("0201")]
+    xy = incidents[["x", "y"]].to_numpy()
+    day = incidents["occurred_from"].dt.tz_localize(None).dt.normalize()
+    day = ((day - day.min()) / pd.Timedelta(days=1)).to_numpy()
+    i, j = np.triu_indices(len(xy), k=1)
+    distance = np.hypot(*(xy[i] - xy[j]).T)
+    gap = np.abs(day[i] - day[j])
+    expected = np.histogram2d(distance, gap, bins=[[0.0, 500.0, 1500.0], [0.0, 31.0, 400.0]])[0]
+    # histogram2d closes the last bin on the right; our bands are half-open: drop pairs on the outer edges
+    on_edge = (distance == 1500.0) | (gap == 400.0)
+    expected -= np.histogram2d(distance[on_edge], gap[on_edge], bins=[[0.0, 500.0, 1500.0], [0.0, 31.0, 400.0]])[0]
+    np.testing.assert_array_equal(result.observed, expected.astype(int))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from safercities.analysis import ALL, Selection, area_weights, areas_at
@@ -17,6 +18,7 @@ from safercities.errors import InputError, check_choice
 from safercities.ingest.areas import lineage
 from safercities.stats.earlywarning import AlertResult, BaselineResult, alerts, baseline
 from safercities.stats.emerging import EmergingResult, emerging_hotspots
+from safercities.stats.nearrepeat import KnoxResult, knox
 from safercities.stats.timeseries import Decomposition, TimeProfile, YearOverYear, aoristic, decompose, year_over_year
 from safercities.workspace import Workspace
 
@@ -133,6 +135,40 @@ __all__ = [
     "counts_by_period",
     "early_warning",
     "emerging",
+    "near_repeats",
     "trend",
     "weekly_rhythm",
 ]
+
+
+def near_repeats(
+    ws: Workspace,
+    selection: Selection = ALL,
+    *,
+    distance_bands: tuple[float, ...] = (0.0, 100.0, 200.0, 300.0, 400.0, float("inf")),
+    time_bands: tuple[float, ...] = (0.0, 7.0, 14.0, 21.0, 28.0, float("inf")),
+    metric: str = "euclidean",
+    convention: str = "half-open",
+    permutations: int = 999,
+    seed: int = 0,
+) -> KnoxResult:
+    """The Knox test of the selected incidents: do events close in space follow each other closely in time?
+
+    Times are the start of each incident's window in local days; distances in the workspace CRS (metres)."""
+    points = ws.store.incident_points(selection.iccs, selection.start, selection.end, ws.config.timezone)
+    if points.num_rows < 2:
+        raise InputError(f"the Knox test needs at least two incidents ({selection.describe()})")
+    instants = pd.to_datetime(points.column("occurred_from").to_pandas(), utc=True)  # same rows as x, y
+    local = instants.dt.tz_convert(ws.config.timezone).dt.tz_localize(None).dt.normalize()
+    days = ((local - local.min()) / pd.Timedelta(days=1)).to_numpy()
+    return knox(
+        points.column("x").to_numpy(),
+        points.column("y").to_numpy(),
+        days,
+        distance_bands=distance_bands,
+        time_bands=time_bands,
+        metric=metric,
+        convention=convention,
+        permutations=permutations,
+        rng=np.random.default_rng(seed),
+    )

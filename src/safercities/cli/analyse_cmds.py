@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 
 from safercities.cli.common import WorkspaceOption, chosen, console, friendly, show_frame, write_frame
+from safercities.errors import SafercitiesError
 from safercities.workspace import open_workspace
 
 app = typer.Typer(help="Where crime concentrates and what it goes with: rates, grids, density, hotspots, models.")
@@ -383,3 +384,48 @@ def alerts_command(
         )
     frame = result.alerts.to_frame()
     _deliver(frame, result.summary(), out, "alerts", list(frame.columns)[:7])
+
+
+@app.command("knox")
+@friendly
+def knox_command(
+    distances: Annotated[str, typer.Option(help="Distance band edges in metres, comma-separated; 'inf' closes.")] = (
+        "0,100,200,300,400,inf"
+    ),
+    days: Annotated[str, typer.Option(help="Time band edges in days, comma-separated; 'inf' closes.")] = (
+        "0,7,14,21,28,inf"
+    ),
+    metric: Annotated[str, typer.Option(help="euclidean or manhattan.")] = "euclidean",
+    convention: Annotated[str, typer.Option(help="half-open ([a, b)) or nrc (Near Repeat Calculator labels).")] = (
+        "half-open"
+    ),
+    permutations: PermutationsOption = 999,
+    seed: SeedOption = 0,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Near repeats: the Knox test over distance x time bands, Knox ratios and permutation p-values."""
+    from safercities.spacetime import near_repeats
+
+    def edges(text: str, name: str) -> tuple[float, ...]:
+        try:
+            return tuple(float(v) for v in text.split(","))
+        except ValueError:
+            raise SafercitiesError(f"--{name} must be numbers separated by commas (e.g. 0,100,200,inf)") from None
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = near_repeats(
+            ws,
+            _selection(iccs, start, end),
+            distance_bands=edges(distances, "distances"),
+            time_bands=edges(days, "days"),
+            metric=metric,
+            convention=convention,
+            permutations=permutations,
+            seed=seed,
+        )
+    frame = result.to_frame()
+    _deliver(frame, result.summary(), out, "Knox table", list(frame.columns)[:7])
