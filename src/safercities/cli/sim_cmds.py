@@ -71,6 +71,8 @@ def demo_command(
         ]
         progress("writing the data-quality report")
         written += list(_quality(ws, outputs))
+        progress("running the spatial and space-time analyses")
+        written += _analyses(ws, outputs / "analyses")
     report(areas)
     report(incidents)
     console.print(f"\n[bold]Demo city ready[/] — workspace: {root}")
@@ -79,6 +81,25 @@ def demo_command(
     console.print(f"Try: safercities -w {root} rates --by year")
     if serve:
         console.print("(no dashboard yet: nothing to serve)")
+
+
+def _analyses(ws: Workspace, folder: Path) -> list[Path]:
+    """What an observatory runs each month, on the demo city: each output with its one-paragraph summary."""
+    from safercities import analysis, spacetime
+    from safercities.stats.kde import DensitySurface
+
+    burglary = analysis.Selection(iccs="0501")
+    surface = analysis.density(ws, cell_size=100.0, bandwidth=400.0)
+    assert isinstance(surface, DensitySurface)  # per_population=False gives a density, not a risk surface
+    results = {
+        "rates.gpkg": analysis.area_rates(ws),
+        "hotspots_grid.gpkg": analysis.hotspots(ws, cell_size=250.0).to_geodataframe(),
+        "density.gpkg": surface.to_geodataframe(ws.config.crs),
+        "emerging.gpkg": spacetime.emerging(ws, by="month").to_geodataframe(),
+        "knox_burglary.csv": spacetime.near_repeats(ws, burglary, permutations=199).to_frame(),
+        "alerts.csv": spacetime.early_warning(ws, min_history=40).alerts.to_frame(),
+    }
+    return [write_frame(frame, folder / name) for name, frame in results.items()]
 
 
 def _quality(ws: Workspace, outputs: Path) -> tuple[Path, ...]:
