@@ -185,3 +185,28 @@ def test_mistakes_are_one_line_errors(main: kit.City, args: tuple[str, ...], exp
 def test_no_incidents_for_the_selection_is_a_one_line_error(main: kit.City, args: tuple[str, ...]) -> None:
     code, output = analyse(main, *args, "--iccs", "99")
     assert_one_line_error(code, output, "no incidents")
+
+
+def test_knox_writes_its_table(main: kit.City, tmp_path: Path) -> None:
+    out = tmp_path / "knox.csv"
+    code, output = analyse(main, "knox", "--iccs", "0201", "--distances", "0,500,inf", "--days", "0,31,inf",
+                           "--permutations", "19", "--out", out)  # fmt: skip
+    assert code == 0, output
+    table = pd.read_csv(out)
+    assert len(table) == 4 and table["observed"].sum() > 0
+    assert "Knox test" in out.with_suffix(".txt").read_text(encoding="utf-8")
+
+
+def test_knox_bad_bands_are_one_line(main: kit.City) -> None:
+    code, output = analyse(main, "knox", "--distances", "0,ten,inf")
+    assert code == 2 and output.strip().startswith("error:") and "Traceback" not in output
+
+
+def test_forecast_scores_places_and_writes_cells(main: kit.City, tmp_path: Path) -> None:
+    out = tmp_path / "forecast.gpkg"
+    code, output = analyse(main, "forecast", "--iccs", "0401", "--cell-size", "500", "--out", out)
+    assert code == 0, output
+    cells = gpd.read_file(out, engine="pyogrio")
+    assert len(cells) > 0 and (cells["value"] >= 0).all() and cells["value"].sum() > 0
+    summary = out.with_suffix(".txt").read_text(encoding="utf-8")
+    assert "PAI" in summary and "last period's hotspots" in summary

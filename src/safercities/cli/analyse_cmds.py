@@ -429,3 +429,26 @@ def knox_command(
         )
     frame = result.to_frame()
     _deliver(frame, result.summary(), out, "Knox table", list(frame.columns)[:7])
+
+
+@app.command("forecast")
+@friendly
+def forecast_command(
+    horizon: Annotated[float, typer.Option(help="Days ahead.")] = 28.0,
+    cell_size: Annotated[float, typer.Option(help="Cell size in metres.")] = 250.0,
+    bandwidth: Annotated[float, typer.Option(help="Background smoothing bandwidth in metres.")] = 750.0,
+    iccs: IccsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    out: OutOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Where incidents are expected next (places, never people), with a backtest by hit rate and PAI."""
+    from safercities.spacetime import place_forecast
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        result = place_forecast(
+            ws, _selection(iccs, start, end), horizon_days=horizon, cell_size=cell_size, bandwidth=bandwidth
+        )
+    frame = result.to_geodataframe() if out is not None and out.suffix.lower() == ".gpkg" else result.surface.to_frame()
+    _deliver(frame, result.summary(), out, "expected events by cell", ["row", "col", "x", "y", "value"])
