@@ -10,36 +10,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import analysiskit as ak  # noqa: E402
-from safercities.cli.app import app  # noqa: E402
-
-runner = CliRunner()
-
-
-def invoke(*args: str | Path) -> tuple[int, str]:
-    result = runner.invoke(app, [str(a) for a in args])
-    output = result.output
-    assert "Traceback" not in output, output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"uncaught {type(result.exception).__name__}: {result.exception}\n{output}")
-    return result.exit_code, output
-
-
-def words(output: str) -> str:
-    return " ".join(output.split())  # rich wraps lines at the terminal width
-
-
-def assert_one_line_error(code: int, output: str, *expected: str) -> None:
-    assert code == 2, output
-    lines = [line for line in output.splitlines() if line.strip()]
-    assert len(lines) == 1, output
-    assert lines[0].startswith("error:"), output
-    for word in expected:
-        assert word in lines[0], output
+from clikit import assert_one_line_error, invoke, words  # noqa: E402
 
 
 @pytest.fixture(scope="module")
