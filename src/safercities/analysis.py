@@ -97,6 +97,7 @@ def area_rates(
     per: float = 100_000,
     rule: str = "queen",
     annual: bool = True,
+    weights: SpatialWeights | None = None,
 ) -> gpd.GeoDataFrame:
     """Per area: count, population, crude rate with its exact interval, global and spatial empirical Bayes
     rates, and excess risk (observed / expected at the city rate) with its interval.
@@ -113,7 +114,7 @@ def area_rates(
     crude = poisson_rate(
         count, population, per=per, min_count=ws.config.rates.min_count, min_population=ws.config.rates.min_population
     )
-    weights = area_weights(ws, level, rule)
+    weights = weights if weights is not None else area_weights(ws, level, rule)
     global_eb = empirical_bayes(count, population, per=per)
     spatial_eb = spatial_empirical_bayes(count, population, weights, per=per)
     risk = excess_risk(count, population)
@@ -316,12 +317,15 @@ def _places(
     """The places, the value analysed on each, and their weights (areas: queen contiguity; cells: 8 neighbours)."""
     if places == "areas":
         check_choice("value", value, VALUES, "hotspots")
-        table = area_rates(ws, level, selection) if value != "count" else area_counts(ws, level, selection)
-        column = {"count": "count", "rate": "rate", "rate_eb": "rate_eb"}[value]
-        values = table[column].to_numpy(dtype=float)
+        weights = area_weights(ws, level)  # built once: the rates' spatial EB and the statistic share it
+        if value == "count":
+            table = area_counts(ws, level, selection)
+        else:
+            table = area_rates(ws, level, selection, weights=weights)
+        values = table[value].to_numpy(dtype=float)
         if not np.all(np.isfinite(values)):
             raise InputError(f"some areas have no {value} (no population?): analyse counts with value='count'")
-        return table, values, area_weights(ws, level)
+        return table, values, weights
     if places == "grid":
         grid = grid_counts(ws, selection, cell_size=cell_size)
         cells = grid.to_geodataframe()
