@@ -43,19 +43,19 @@ REPEATS = {"S": 7, "M": 5, "L": 2}
 COLD_REPEATS = {"S": 2, "M": 2, "L": 1}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-# The registry: case id → module under bench.cases. Add a case by writing bench/cases/<module>.py
-# (see bench/cases/b1_assign.py for the interface) and naming it here.
-REGISTRY: dict[str, str] = {
-    "B0": "bench.cases.b0_import",
-    "B1": "bench.cases.b1_assign",
-    "B2": "bench.cases.b2_cube",
-    "B4": "bench.cases.b4_local",
-    "B3": "bench.cases.b3_kde",
-    "B5": "bench.cases.b5_weights",
-    "B6": "bench.cases.b6_knox",
-    "B9": "bench.cases.b9_selfexciting",
-    "B7": "bench.cases.b7_emerging",
-}
+
+# The registry: case id → module under bench.cases, found from the file names: a case is a module
+# bench/cases/b<number>_<name>.py (see bench/cases/b1_assign.py for the interface).
+def _discover() -> dict[str, str]:
+    cases = Path(__file__).resolve().parent / "cases"
+    found = {}
+    for path in cases.glob("b[0-9]*_*.py"):
+        number = path.stem.split("_", 1)[0][1:]
+        found[f"B{int(number)}"] = f"bench.cases.{path.stem}"
+    return dict(sorted(found.items(), key=lambda item: int(item[0][1:])))
+
+
+REGISTRY: dict[str, str] = _discover()
 
 
 class CaseModule(Protocol):

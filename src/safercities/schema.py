@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from safercities.tables import audit as _audit
+from safercities.tables import governance as _governance
+from safercities.tables import plan as _plan
+from safercities.tables import procurement as _procurement
+from safercities.tables import survey as _survey
+
 SCHEMA_VERSION = 1
 
 # Column name -> SQL type; types are the common subset of DuckDB and PostgreSQL.
@@ -70,6 +76,12 @@ TABLES: dict[str, dict[str, str]] = {
         "source_row": "BIGINT NOT NULL",
     },
 }
+
+
+# Each module that stores data names its own tables in ``safercities/tables/<module>.py``.
+# A table that holds imported rows has an ``import_id`` column, so that replacing an import removes them.
+for _part in (_audit, _survey, _governance, _plan, _procurement):
+    TABLES.update(_part.TABLES)
 
 
 def create_statements() -> list[str]:

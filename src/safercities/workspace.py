@@ -180,7 +180,7 @@ class Workspace:
         if not path.exists():
             raise InputError("file not found", file=path)
         sha = file_sha256(path)
-        repeat = self._repeat("areas", path, sha, replace)
+        repeat = self.repeated_import("areas", path, sha, replace)
         if repeat is not None:
             return repeat
         progress("reading areas")
@@ -220,7 +220,7 @@ class Workspace:
                 "geometry": pa.array(shapely.to_wkb(areas.geometry.to_numpy()), pa.binary()),
             }
         )
-        return self._commit("areas", path, sha, replace, rows, rejects, result.rows_read, result.warnings, {})
+        return self.commit_import("areas", path, sha, replace, rows, rejects, result.rows_read, result.warnings, {})
 
     # -- incidents -------------------------------------------------------------------------------
     def import_offences(self, path: Path | str) -> int:
@@ -229,7 +229,7 @@ class Workspace:
         table = check_offence_table(self._read_offence_csv(path), path, validate_codes)
         with self.store.transaction():
             self._upsert_offences(table, None)
-            self._audit("import", "offence_codes", {"file": str(path), "codes": len(table)})
+            self.record_change("import", "offence_codes", {"file": str(path), "codes": len(table)})
         return len(table)
 
     def _read_offence_csv(self, path: Path) -> pd.DataFrame:
@@ -269,7 +269,7 @@ class Workspace:
             raise InputError("file not found", file=path)
         progress("hashing the file")
         sha = file_sha256(path)
-        repeat = self._repeat("incidents", path, sha, replace)
+        repeat = self.repeated_import("incidents", path, sha, replace)
         if repeat is not None:
             return repeat
         offences = self.store.read("offence_codes")[["local_code", "local_label", "iccs_code"]]
@@ -300,7 +300,7 @@ class Workspace:
         prepared = prepare_incidents(raw, resolved, context)
         progress("writing to the store")
         options: dict[str, object] = {"mapping": resolved.origin, "encoding": raw.encoding, "delimiter": raw.delimiter}
-        return self._commit(
+        return self.commit_import(
             "incidents",
             path,
             sha,
@@ -314,7 +314,8 @@ class Workspace:
         )
 
     # -- the import ledger -----------------------------------------------------------------------
-    def _repeat(self, kind: str, path: Path, sha: str, replace: bool) -> ImportResult | None:
+    def repeated_import(self, kind: str, path: Path, sha: str, replace: bool) -> ImportResult | None:
+        """The earlier import of the same file (same kind, same SHA-256), unless ``replace``; else None."""
         earlier = self.store.find_import(kind, sha)
         if earlier is None or replace:
             return None
@@ -330,7 +331,7 @@ class Workspace:
             already_imported=True,
         )
 
-    def _commit(
+    def commit_import(
         self,
         kind: str,
         path: Path,
@@ -343,6 +344,12 @@ class Workspace:
         options: dict[str, object],
         offences: pd.DataFrame | None = None,
     ) -> ImportResult:
+        """Write an import in one transaction: its rows into table ``kind``, its rejects, the ledger row, the log.
+
+        ``rejects`` has columns row_number, column_name, reason_code, reason, raw. Every module that imports a
+        file (indicators, surveys, fieldwork, procurement, plans) goes through here, so that a failed import
+        leaves the store as it was and a repeated one is recognised by its SHA-256.
+        """
         started = _now()
         with self.store.transaction():
             earlier = self.store.find_import(kind, sha)
@@ -379,7 +386,7 @@ class Workspace:
                     }
                 ),
             )
-            self._audit(
+            self.record_change(
                 "replace" if earlier else "import", kind, {"import_id": import_id, "file": str(path), "sha256": sha}
             )
         if kind == "areas":
@@ -397,7 +404,8 @@ class Workspace:
             warnings=warnings,
         )
 
-    def _audit(self, action: str, target: str, detail: dict[str, object]) -> None:
+    def record_change(self, action: str, target: str, detail: dict[str, object]) -> None:
+        """One row of the audit log: who (the current user), when, what (action, target, detail as JSON)."""
         self.store.append(
             "audit_log",
             pa.table(
@@ -476,7 +484,7 @@ def init(
     root.mkdir(parents=True, exist_ok=True)
     save_config(root, config)
     workspace = Workspace(root, config)
-    workspace._audit("init", "workspace", {"name": name, "crs": crs, "lang": lang, "timezone": timezone})
+    workspace.record_change("init", "workspace", {"name": name, "crs": crs, "lang": lang, "timezone": timezone})
     return workspace
 
 

@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from safercities import __version__
-from safercities.cli import analyse_cmds, data_cmds, import_cmds, sim_cmds, workspace_cmds
+from safercities.cli import (
+    analyse_cmds,
+    audit_cmds,
+    data_cmds,
+    governance_cmds,
+    import_cmds,
+    plan_cmds,
+    procurement_cmds,
+    sim_cmds,
+    survey_cmds,
+    workspace_cmds,
+)
 from safercities.cli.common import console, set_global_workspace
 
 app = typer.Typer(
@@ -51,6 +62,8 @@ app.command("iccs")(data_cmds.iccs_command)
 app.command("quality")(data_cmds.quality_command)
 app.command("simulate")(sim_cmds.simulate_command)
 app.command("demo")(sim_cmds.demo_command)
+for _module in (audit_cmds, survey_cmds, governance_cmds, plan_cmds, procurement_cmds):
+    _module.register(app, import_cmds.app)
 
 
 def main() -> None:

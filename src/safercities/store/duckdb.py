@@ -108,7 +108,7 @@ class DuckDBStore:
 
     def delete_import(self, import_id: int) -> None:
         """Remove what one import brought; its log entry stays, marked 'replaced'."""
-        for table in ("incidents", "rejects", "areas", "offence_codes"):
+        for table in (t for t, columns in TABLES.items() if "import_id" in columns and t != "imports"):
             self.con.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
         self.con.execute("UPDATE imports SET status = 'replaced' WHERE import_id = ?", [import_id])
 

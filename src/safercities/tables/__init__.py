@@ -1,0 +1,1 @@
+"""The tables of each module, merged into :data:`safercities.schema.TABLES`."""
