@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from safercities.tables import audit as _audit
+from safercities.tables import fieldwork as _fieldwork
 from safercities.tables import governance as _governance
 from safercities.tables import plan as _plan
 from safercities.tables import procurement as _procurement
@@ -80,7 +81,7 @@ TABLES: dict[str, dict[str, str]] = {
 
 # Each module that stores data names its own tables in ``safercities/tables/<module>.py``.
 # A table that holds imported rows has an ``import_id`` column, so that replacing an import removes them.
-for _part in (_audit, _survey, _governance, _plan, _procurement):
+for _part in (_audit, _fieldwork, _survey, _governance, _plan, _procurement):
     TABLES.update(_part.TABLES)
 
 

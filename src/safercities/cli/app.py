@@ -12,6 +12,8 @@ from safercities.cli import (
     analyse_cmds,
     audit_cmds,
     data_cmds,
+    evaluate_cmds,
+    fieldwork_cmds,
     governance_cmds,
     import_cmds,
     plan_cmds,
@@ -62,7 +64,7 @@ app.command("iccs")(data_cmds.iccs_command)
 app.command("quality")(data_cmds.quality_command)
 app.command("simulate")(sim_cmds.simulate_command)
 app.command("demo")(sim_cmds.demo_command)
-for _module in (audit_cmds, survey_cmds, governance_cmds, plan_cmds, procurement_cmds):
+for _module in (audit_cmds, fieldwork_cmds, survey_cmds, governance_cmds, plan_cmds, evaluate_cmds, procurement_cmds):
     _module.register(app, import_cmds.app)
 
 

@@ -1,0 +1,1 @@
+"""The local safety audit: indicator framework, composite index, community selection, fieldwork, priorities."""

@@ -1,0 +1,9 @@
+"""Verbs of fieldwork evidence: `safercities import fieldwork|walks`, `safercities fieldwork …`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer, import_app: typer.Typer) -> None:
+    """Add this module's verb groups to ``app`` and its import verbs to ``import_app``."""
