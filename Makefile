@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+SERVE ?= 1
 demo: $(STAMP)
-	$(BIN)/safercities demo $(DEMO_DIR) --no-serve
+	rm -rf $(DEMO_DIR)
+	$(BIN)/safercities demo $(DEMO_DIR) $(if $(filter 0,$(SERVE)),--no-serve,)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -8,6 +8,7 @@ from safercities.tables import governance as _governance
 from safercities.tables import plan as _plan
 from safercities.tables import procurement as _procurement
 from safercities.tables import survey as _survey
+from safercities.tables import web as _web
 
 SCHEMA_VERSION = 1
 
@@ -81,7 +82,7 @@ TABLES: dict[str, dict[str, str]] = {
 
 # Each module that stores data names its own tables in ``safercities/tables/<module>.py``.
 # A table that holds imported rows has an ``import_id`` column, so that replacing an import removes them.
-for _part in (_audit, _fieldwork, _survey, _governance, _plan, _procurement):
+for _part in (_audit, _fieldwork, _survey, _governance, _plan, _procurement, _web):
     TABLES.update(_part.TABLES)
 
 

@@ -20,6 +20,7 @@ from safercities.cli import (
     procurement_cmds,
     sim_cmds,
     survey_cmds,
+    web_cmds,
     workspace_cmds,
 )
 from safercities.cli.common import console, set_global_workspace
@@ -64,7 +65,16 @@ app.command("iccs")(data_cmds.iccs_command)
 app.command("quality")(data_cmds.quality_command)
 app.command("simulate")(sim_cmds.simulate_command)
 app.command("demo")(sim_cmds.demo_command)
-for _module in (audit_cmds, fieldwork_cmds, survey_cmds, governance_cmds, plan_cmds, evaluate_cmds, procurement_cmds):
+for _module in (
+    audit_cmds,
+    fieldwork_cmds,
+    survey_cmds,
+    governance_cmds,
+    plan_cmds,
+    evaluate_cmds,
+    procurement_cmds,
+    web_cmds,
+):
     _module.register(app, import_cmds.app)
 
 

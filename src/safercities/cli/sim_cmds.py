@@ -10,7 +10,7 @@ import typer
 from safercities.cli.common import console, friendly, stage, write_frame
 from safercities.cli.import_cmds import report
 from safercities.errors import WorkspaceError
-from safercities.workspace import Workspace, init
+from safercities.workspace import Workspace, init, open_workspace
 
 DEMO_CRS, DEMO_TZ = "EPSG:32614", "America/Mexico_City"
 
@@ -38,7 +38,10 @@ def demo_command(
         "demo-city"
     ),
     seed: Annotated[int, typer.Option(help="Random seed of the simulated city.")] = 0,
-    serve: Annotated[bool, typer.Option(help="Serve the dashboard afterwards (when there is one).")] = True,
+    serve: Annotated[
+        bool, typer.Option(help="Serve the dashboard afterwards on http://127.0.0.1:8000/ (public mode, demo users).")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8000,
 ) -> None:
     """Simulate a city, build its workspace, run what exists so far, and say where the outputs are."""
     from safercities.sim import simulate
@@ -80,7 +83,26 @@ def demo_command(
         console.print(f"  {path}")
     console.print(f"Try: safercities -w {root} rates --by year")
     if serve:
-        console.print("(no dashboard yet: nothing to serve)")
+        _serve(root, port)
+
+
+def _serve(root: Path, port: int) -> None:
+    """Serve the demo on loopback, with one account per role whose passwords are made now and printed."""
+    import secrets
+
+    import uvicorn
+
+    from safercities.web import accounts
+    from safercities.web.app import create_app
+
+    with open_workspace(root) as ws:
+        console.print("\n[bold]Demo accounts[/] (this demo only; passwords made now):")
+        for role in accounts.ROLES:
+            password = secrets.token_urlsafe(9)
+            accounts.create_user(ws, f"demo-{role}", password, role, by="demo")
+            console.print(f"  demo-{role} / {password}")
+    console.print(f"[green]Dashboard:[/] http://127.0.0.1:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(create_app(root, public=True), host="127.0.0.1", port=port, log_level="warning")
 
 
 def _analyses(ws: Workspace, folder: Path) -> list[Path]:

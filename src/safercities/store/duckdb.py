@@ -85,6 +85,23 @@ class DuckDBStore:
         sql = f"SELECT {cols} FROM {table}" + (f" WHERE {where}" if where else "")
         return self.con.execute(sql, params or []).to_arrow_table().to_pandas(date_as_object=False)
 
+    def delete(self, table: str, where: str, params: list[object]) -> int:
+        """Delete the rows of a canonical table that match ``where``; how many went."""
+        if table not in TABLES:
+            raise KeyError(table)
+        row = self.con.execute(f"DELETE FROM {table} WHERE {where} RETURNING 1", params).fetchall()
+        return len(row)
+
+    def update(self, table: str, values: dict[str, object], where: str, params: list[object]) -> int:
+        """Set columns of the rows that match ``where``; how many changed."""
+        if table not in TABLES or not set(values) <= set(TABLES[table]):
+            raise KeyError(f"{table}: {sorted(values)}")
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        rows = self.con.execute(
+            f"UPDATE {table} SET {assignments} WHERE {where} RETURNING 1", [*values.values(), *params]
+        ).fetchall()
+        return len(rows)
+
     def count(self, table: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
         return int(row[0]) if row else 0

@@ -1,0 +1,192 @@
+"""The observatory's figures for an audience: what the dashboard, the bulletin and the CLI all show.
+
+Every page, report and verb reads its numbers from here, so that they agree. Each function takes an
+:class:`Audience`: an authorised analyst sees exact counts; everyone else sees counts from 1 to
+``disclosure.min_count - 1`` suppressed (shown as "<min_count") and never an incident's own location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from safercities import analysis
+from safercities.errors import check_choice
+from safercities.iccs import name as iccs_name
+from safercities.stats.rates import poisson_rate
+from safercities.stats.timeseries import year_over_year
+from safercities.workspace import Workspace
+
+ROLES = ("admin", "analyst", "viewer", "public")
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is looking: admins and analysts are authorised for exact counts and incident-level data."""
+
+    role: str = "public"
+
+    def __post_init__(self) -> None:
+        check_choice("role", self.role, ROLES, "the audience")
+
+    @property
+    def authorised(self) -> bool:
+        return self.role in ("admin", "analyst")
+
+
+ANALYST = Audience("analyst")
+PUBLIC = Audience("public")
+
+
+def suppressed(counts: pd.Series | np.ndarray, ws: Workspace, audience: Audience) -> np.ndarray:
+    """Which counts this audience may not see: 1 .. min_count-1 (zero is not disclosive of a person)."""
+    values = np.asarray(counts, dtype=float)
+    if audience.authorised:
+        return np.zeros(values.shape, dtype=bool)
+    return (values >= 1) & (values < ws.config.disclosure.min_count)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure with its interval and the comparison that gives it a direction."""
+
+    key: str
+    value: float
+    lower: float
+    upper: float
+    unit: str
+    period: str
+    count: float
+    previous: float
+    """The same figure in the previous period (NaN where there is none)."""
+    change: float
+    change_lower: float
+    change_upper: float
+    suppressed: bool
+    note: str
+
+
+def full_years(ws: Workspace) -> list[int]:
+    """Calendar years (local time) the incident data covers from 1 January to 31 December."""
+    first, last = ws.store.time_span(None, None, None, ws.config.timezone)
+    if first is None or last is None:
+        return []
+    start = first.year if (first.month, first.day) == (1, 1) else first.year + 1
+    end = last.year if (last.month, last.day) == (12, 31) else last.year - 1
+    return list(range(start, end + 1))
+
+
+def _city_count(ws: Workspace, iccs: str | None, start: str, end: str) -> int:
+    table = ws.store.area_counts(iccs, start, end, ws.config.timezone)
+    return int(table["count"].sum()) if len(table) else 0
+
+
+def _city_population(ws: Workspace) -> float:
+    finest = ws.finest_areas()
+    return float(np.nansum(finest["population"].to_numpy(dtype=float)))
+
+
+def homicide_rate(ws: Workspace, audience: Audience) -> Headline:
+    """SDG 16.1.1: intentional homicides (ICCS 0101) per 100,000 inhabitants in the last full year, with
+    Garwood's exact interval, and its change from the year before (exact conditional rate ratio)."""
+    years = full_years(ws)
+    population = _city_population(ws)
+    if not years or population <= 0:
+        nan = float("nan")
+        return Headline("sdg_16_1_1", nan, nan, nan, "per_100k", "", nan, nan, nan, nan, nan, False, "no_full_year")
+    year = years[-1]
+    now = _city_count(ws, "0101", f"{year}-01-01", f"{year + 1}-01-01")
+    rate = poisson_rate([now], [population], per=100_000)
+    previous, change, low, high = float("nan"), float("nan"), float("nan"), float("nan")
+    if len(years) > 1:
+        before = _city_count(ws, "0101", f"{year - 1}-01-01", f"{year}-01-01")
+        previous = float(poisson_rate([before], [population], per=100_000).rate[0])
+        ratio = year_over_year([now], [before])
+        change, low, high = float(ratio.ratio[0] - 1), float(ratio.lower[0] - 1), float(ratio.upper[0] - 1)
+    hidden = bool(suppressed(np.array([now]), ws, audience)[0])
+    return Headline(
+        key="sdg_16_1_1",
+        value=float(rate.rate[0]),
+        lower=float(rate.lower[0]),
+        upper=float(rate.upper[0]),
+        unit="per_100k",
+        period=str(year),
+        count=float("nan") if hidden else float(now),
+        previous=previous,
+        change=change,
+        change_lower=low,
+        change_upper=high,
+        suppressed=hidden,
+        note="unstable" if bool(rate.unstable[0]) else "",
+    )
+
+
+def recent_change(ws: Workspace, audience: Audience, months: int = 12) -> pd.DataFrame:
+    """Recorded incidents per ICCS section in the last ``months`` full months against the ``months`` before,
+    with the exact rate ratio and its interval; small counts suppressed for the audience."""
+    monthly = section_months(ws)
+    if monthly.empty:
+        return pd.DataFrame(columns=["iccs_section", "name", "now", "before", "ratio", "lower", "upper"])
+    periods = sorted(monthly["period"].unique())
+    last_month = pd.Timestamp(periods[-1])
+    _, last = ws.store.time_span(None, None, None, ws.config.timezone)
+    if last is not None and last < last_month + pd.offsets.MonthEnd(0):  # the last month is not complete
+        periods = periods[:-1]
+    now_periods, before_periods = periods[-months:], periods[-2 * months : -months]
+    wide = monthly.pivot_table(index="iccs_section", columns="period", values="count", aggfunc="sum", fill_value=0)
+    now = wide[now_periods].sum(axis=1)
+    before = wide[before_periods].sum(axis=1) if before_periods else now * np.nan
+    ratio = year_over_year(now.to_numpy(), np.nan_to_num(before.to_numpy()))
+    out = pd.DataFrame(
+        {
+            "iccs_section": now.index,
+            "name": [iccs_name(code, ws.config.lang) for code in now.index],
+            "now": now.to_numpy(dtype=float),
+            "before": before.to_numpy(dtype=float),
+            "ratio": ratio.ratio,
+            "lower": ratio.lower,
+            "upper": ratio.upper,
+        }
+    )
+    out.attrs["now"] = (str(now_periods[0])[:7], str(now_periods[-1])[:7]) if now_periods else ("", "")
+    for column in ("now", "before"):
+        hide = suppressed(out[column], ws, audience)
+        out.loc[hide, column] = np.nan
+        out.loc[hide, ["ratio", "lower", "upper"]] = np.nan
+    return out
+
+
+def section_months(ws: Workspace) -> pd.DataFrame:
+    """City-wide counts by month and ICCS section (local months), zeros included."""
+    cube = ws.cube(by="month")
+    if cube.empty:
+        return pd.DataFrame(columns=["period", "iccs_section", "count"])
+    return cube.groupby(["period", "iccs_section"])["count"].sum().reset_index()
+
+
+def monthly_series(ws: Workspace, audience: Audience, iccs: str | None = None) -> pd.DataFrame:
+    """The city's monthly counts (one section, or all), with small months suppressed for the audience."""
+    monthly = section_months(ws)
+    if iccs:
+        monthly = monthly[monthly["iccs_section"] == iccs[:2]]
+    series = monthly.groupby("period")["count"].sum().reset_index()
+    series["count"] = series["count"].astype(float)
+    series.loc[suppressed(series["count"], ws, audience), "count"] = np.nan
+    return series
+
+
+def area_rates(
+    ws: Workspace, audience: Audience, iccs: str | None = None, level: str | None = None
+) -> gpd.GeoDataFrame:
+    """Annual rates per 100,000 by area with exact intervals and smoothed rates, for maps and tables;
+    counts below the disclosure threshold suppressed (and their crude rate with them) for the audience."""
+    rates = analysis.area_rates(ws, level, analysis.Selection(iccs=iccs))
+    hide = suppressed(rates["count"], ws, audience)
+    rates["suppressed"] = hide
+    rates["count"] = rates["count"].astype(float)
+    disclosive = ["count", "rate", "rate_lower", "rate_upper", "excess_risk", "excess_risk_lower", "excess_risk_upper"]
+    rates.loc[hide, disclosive] = np.nan
+    return rates

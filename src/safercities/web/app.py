@@ -1,0 +1,346 @@
+"""The observatory's dashboard: a FastAPI app over one workspace, pages rendered on the server.
+
+Who sees what: admins (users, audit log), analysts (imports, rejects, exact counts), viewers (aggregates,
+small counts suppressed) and, in public mode, anyone without logging in (as a viewer). Sessions are random
+tokens in Secure, HTTP-only, SameSite=Strict cookies, stored hashed; every form carries a CSRF token; failed
+logins are throttled. There is no signing secret to configure or to leak.
+
+Handlers are ``async`` on purpose: they run one at a time on the event loop, so the workspace's single
+DuckDB connection is never used by two threads at once; figures are cached per data version, so that a
+page costs a cache lookup until the next import.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from safercities import __version__, i18n, observatory
+from safercities.errors import SafercitiesError
+from safercities.iccs import name as iccs_name
+from safercities.observatory import Audience
+from safercities.web import accounts
+from safercities.web.svgmap import choropleth
+from safercities.workspace import Workspace, open_workspace
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "safercities_session"
+PRE_CSRF = "safercities_csrf"
+LANG_COOKIE = "safercities_lang"
+Page = Callable[..., Any]
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention: marks a message for the catalog
+    return message
+
+
+ROLE_NAMES = (N_("admin"), N_("analyst"), N_("viewer"), N_("public"))
+
+
+def plotly_js() -> Path:
+    """plotly.js as the ``plotly`` wheel installed it: nothing is fetched from a CDN."""
+    return Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+
+
+class Figures:
+    """Observatory figures cached by (name, arguments) until the workspace's imports change."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._version: tuple[int, str] | None = None
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    def data_version(self) -> tuple[int, str]:
+        imports = self.ws.store.read("imports")
+        return len(imports), ",".join(imports["status"].astype(str)) if len(imports) else ""
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        version = self.data_version()
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    return env
+
+
+def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool = True) -> FastAPI:
+    """The dashboard over the workspace in ``root``; ``public`` lets visitors see aggregates without login."""
+    ws = open_workspace(root)
+    figures = Figures(ws)
+    throttle = accounts.LoginThrottle()
+    env = _environment()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ws.close()
+
+    app = FastAPI(
+        title=f"safercities · {ws.config.name}", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
+    app.state.workspace = ws
+
+    # -- who, in which language -----------------------------------------------------------------------
+    def session(request: Request) -> accounts.Session | None:
+        return accounts.session_of(ws, request.cookies.get(COOKIE))
+
+    def audience(request: Request) -> Audience:
+        current = session(request)
+        if current is not None:
+            return Audience(current.role)
+        if public:
+            return Audience("public")
+        raise HTTPException(status_code=303, headers={"Location": f"/login?next={request.url.path}"})
+
+    def require(request: Request, *roles: str) -> accounts.Session:
+        current = session(request)
+        if current is None:
+            raise HTTPException(status_code=303, headers={"Location": f"/login?next={request.url.path}"})
+        if current.role not in roles:
+            raise HTTPException(status_code=403, detail="forbidden")
+        return current
+
+    def language(request: Request) -> str:
+        asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or ws.config.lang
+        return asked if asked in i18n.LANGUAGES else ws.config.lang
+
+    def check_csrf(request: Request, token: str) -> None:
+        current = session(request)
+        expected = current.csrf_token if current else request.cookies.get(PRE_CSRF)
+        if not expected or not secrets.compare_digest(expected, token or ""):
+            raise HTTPException(status_code=403, detail="the form expired or did not come from this site")
+
+    def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        lang = language(request)
+        env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+        current = session(request)
+        csrf = current.csrf_token if current else request.cookies.get(PRE_CSRF) or secrets.token_urlsafe(24)
+        html = env.get_template(template).render(
+            lang=lang,
+            city=ws.config.name,
+            version=__version__,
+            user=current,
+            public=public,
+            csrf=csrf,
+            min_count=ws.config.disclosure.min_count,
+            path=request.url.path,
+            query=request.url.query,
+            n=lambda value, digits=0: i18n.number(value, lang, digits),
+            pct=lambda value, digits=0: i18n.percent(value, lang, digits),
+            month=lambda value: i18n.month(value, lang),
+            languages=[(code, i18n.language_name(code)) for code in i18n.LANGUAGES],
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        if request.query_params.get("lang") in i18n.LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, samesite="strict", secure=secure_cookies)
+        if current is None and not request.cookies.get(PRE_CSRF):
+            response.set_cookie(PRE_CSRF, csrf, httponly=True, samesite="strict", secure=secure_cookies)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    @app.exception_handler(SafercitiesError)
+    async def user_error(request: Request, exc: SafercitiesError) -> HTMLResponse:
+        return render(request, "error.html.j2", status=400, message=str(exc))
+
+    # -- static files ----------------------------------------------------------------------------------
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    async def plotly() -> FileResponse:
+        return FileResponse(plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str) -> FileResponse:
+        path = (HERE / "static" / name).resolve()
+        if path.parent != (HERE / "static").resolve() or not path.is_file():
+            raise HTTPException(status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+
+    # -- login -----------------------------------------------------------------------------------------
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - the usual name
+        return render(request, "login.html.j2", next=next if next.startswith("/") else "/", failed=False)
+
+    @app.post("/login")
+    async def login(
+        request: Request,
+        username: str = Form(...),
+        password: str = Form(...),
+        csrf_token: str = Form(""),
+        next: str = Form("/"),  # noqa: A002
+    ) -> Response:
+        check_csrf(request, csrf_token)
+        client = request.client.host if request.client else "?"
+        if throttle.blocked(client, username):
+            return render(request, "login.html.j2", status=429, next="/", failed=True, throttled=True)
+        if accounts.authenticate(ws, username, password) is None:
+            throttle.failed(client, username)
+            return render(request, "login.html.j2", status=401, next=next, failed=True)
+        throttle.succeeded(client, username)
+        token, _ = accounts.open_session(ws, username)
+        response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", 303)
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            secure=secure_cookies,
+            samesite="strict",
+            max_age=accounts.SESSION_HOURS * 3600,
+        )
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request, csrf_token: str = Form("")) -> Response:
+        check_csrf(request, csrf_token)
+        accounts.close_session(ws, request.cookies.get(COOKIE))
+        response = RedirectResponse("/login" if not public else "/", 303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    # -- pages -----------------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse)
+    async def overview(request: Request) -> HTMLResponse:
+        who = audience(request)
+        lang = language(request)
+        homicide = figures.get(("homicide", who.role), lambda: observatory.homicide_rate(ws, who))
+        recent = figures.get(("recent", who.role, lang), lambda: observatory.recent_change(ws, who))
+        series = figures.get(("series", who.role), lambda: observatory.monthly_series(ws, who))
+        chart = {
+            "x": [str(p)[:10] for p in series["period"]],
+            "y": [None if not np.isfinite(v) else float(v) for v in series["count"]],
+        }
+        return render(
+            request,
+            "overview.html.j2",
+            homicide=homicide,
+            recent=recent.to_dict("records"),
+            recent_span=recent.attrs.get("now", ("", "")),
+            chart=json.dumps(chart),
+            authorised=who.authorised,
+        )
+
+    def _rates(who: Audience, iccs: str | None, level: str | None) -> Any:
+        return figures.get(("rates", who.role, iccs, level), lambda: observatory.area_rates(ws, who, iccs, level))
+
+    @app.get("/map", response_class=HTMLResponse)
+    async def map_explorer(request: Request, iccs: str = "", level: str = "") -> HTMLResponse:
+        who = audience(request)
+        lang = language(request)
+        rates = _rates(who, iccs or None, level or None)
+        gettext = i18n.translations(lang).gettext
+        titles = [
+            f"{row.name}: {i18n.number(row.rate, lang, 1)} ({i18n.number(row.rate_lower, lang, 1)}–"
+            f"{i18n.number(row.rate_upper, lang, 1)})"
+            for row in rates.itertuples()
+        ]
+        values = rates["rate_spatial_eb"].to_numpy(dtype=float)
+        svg = choropleth(
+            rates.geometry.to_numpy(),
+            values,
+            titles,
+            (rates["unstable"] | rates["suppressed"]).to_numpy(),
+            label=gettext("Rate per 100,000 inhabitants per year (spatially smoothed)"),
+            hatch_label=gettext("unstable or suppressed"),
+        )
+        sections = [(code, iccs_name(code, lang)) for code in ws.store.iccs_sections()]
+        levels = sorted(ws.areas()["level"].unique())
+        return render(
+            request,
+            "map.html.j2",
+            svg=svg,
+            rows=rates.drop(columns="geometry").to_dict("records"),
+            sections=sections,
+            levels=levels,
+            iccs=iccs,
+            level=level,
+            years=rates.attrs.get("years", float("nan")),
+        )
+
+    @app.get("/data/{figure}.csv")
+    async def download(request: Request, figure: str, iccs: str = "", level: str = "") -> Response:
+        """The numbers behind a chart or map, as the page shows them to this audience."""
+        who = audience(request)
+        if figure == "rates":
+            frame = pd.DataFrame(_rates(who, iccs or None, level or None).drop(columns="geometry"))
+        elif figure == "monthly":
+            frame = figures.get(("series", who.role), lambda: observatory.monthly_series(ws, who))
+        elif figure == "recent":
+            lang = language(request)
+            frame = figures.get(("recent", who.role, lang), lambda: observatory.recent_change(ws, who))
+        else:
+            raise HTTPException(status_code=404)
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{figure}.csv"'},
+        )
+
+    @app.get("/imports", response_class=HTMLResponse)
+    async def imports_page(request: Request) -> HTMLResponse:
+        require(request, "admin", "analyst")
+        imports = ws.imports().sort_values("import_id", ascending=False)
+        reasons = ws.store.quality_rejects_by_reason()
+        return render(
+            request, "imports.html.j2", imports=imports.to_dict("records"), reasons=reasons.to_dict("records")
+        )
+
+    @app.get("/rejects", response_class=HTMLResponse)
+    async def rejects_page(request: Request, import_id: int | None = None, limit: int = 200) -> HTMLResponse:
+        require(request, "admin", "analyst")
+        rejects = ws.rejects(import_id)
+        return render(
+            request, "rejects.html.j2", rejects=rejects.head(limit).to_dict("records"), total=len(rejects), limit=limit
+        )
+
+    @app.get("/admin/log", response_class=HTMLResponse)
+    async def audit_log(request: Request, limit: int = 500) -> HTMLResponse:
+        require(request, "admin")
+        log = ws.store.read("audit_log").sort_values("changed_at", ascending=False).head(limit)
+        return render(request, "log.html.j2", log=log.to_dict("records"))
+
+    @app.get("/admin/users", response_class=HTMLResponse)
+    async def users_page(request: Request) -> HTMLResponse:
+        require(request, "admin")
+        return render(request, "users.html.j2", users=accounts.users(ws), roles=accounts.ROLES, message="")
+
+    @app.post("/admin/users", response_class=HTMLResponse)
+    async def add_user(
+        request: Request,
+        username: str = Form(...),
+        password: str = Form(...),
+        role: str = Form(...),
+        csrf_token: str = Form(""),
+    ) -> HTMLResponse:
+        admin = require(request, "admin")
+        check_csrf(request, csrf_token)
+        accounts.create_user(ws, username, password, role, by=admin.username)
+        return render(request, "users.html.j2", users=accounts.users(ws), roles=accounts.ROLES, message=username)
+
+    return app
