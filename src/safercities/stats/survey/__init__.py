@@ -12,8 +12,9 @@ variance and making replicate weights), ``calibration`` (calibration, raking, po
 docs/methods/survey.md.
 """
 
+from safercities.stats.survey.calibration import calibrate, poststratify, rake
 from safercities.stats.survey.design import Design, Replicates
 from safercities.stats.survey.estimation import estimate
 from safercities.stats.survey.replicate import replicate_weights
 
-__all__ = ["Design", "Replicates", "estimate", "replicate_weights"]
+__all__ = ["Design", "Replicates", "calibrate", "estimate", "poststratify", "rake", "replicate_weights"]

@@ -110,7 +110,9 @@ class Design:
             self._check_length(strata, "strata")
             self.stratum, self.strata_labels = codes(strata, "stratum")
         if psu is None:
-            self.psu = np.arange(n, dtype=np.int64)
+            # each respondent its own PSU, numbered stratum by stratum (PSU codes run within strata)
+            self.psu = np.empty(n, np.int64)
+            self.psu[np.argsort(self.stratum, kind="stable")] = np.arange(n, dtype=np.int64)
             self.clustered = False
         else:
             self._check_length(psu, "psu")
@@ -136,6 +138,7 @@ class Design:
                 replicate_weights, replicate_method, replicate_scale, replicate_rscales, fay_rho, mse
             )
         self._df = df
+        self.calibration: Any = None  # a calibration.Calibration once the weights are calibrated
 
     # -- construction helpers -------------------------------------------------------------------
     def _check_length(self, values: ArrayLike, name: str) -> None:

@@ -31,10 +31,10 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from safercities.errors import InputError, check_choice
-from safercities.stats.survey.cells import make_cells
+from safercities.stats.survey.cells import Cells, make_cells
 from safercities.stats.survey.design import Design
 from safercities.stats.survey.replicate import replicate_totals, replicate_variance
-from safercities.stats.survey.taylor import taylor_variance
+from safercities.stats.survey.taylor import taylor_variance, taylor_variance_psu
 from safercities.stats.survey.variables import Variables, check_kind, domain_codes, prepare
 
 INTERVALS = ("wald", "logit", "beta")
@@ -135,7 +135,10 @@ def _estimates(
         point = ty / tx if ratio else ty
         if method == "taylor":
             u = (num_cells - point[cells.domain] * den_cells) / tx[cells.domain] if ratio else num_cells
-            var = taylor_variance(design, cells, u)
+            if design.calibration is None:
+                var = taylor_variance(design, cells, u)
+            else:
+                var = _calibrated_variance(design, variables, cells, where, inside, u, point, tx, ratio)
         else:
             columns = np.hstack([variables.num, variables.den]) if ratio else variables.num
             sums = np.hstack([num_cells, den_cells]) if ratio else num_cells
@@ -147,6 +150,47 @@ def _estimates(
     weighted_n = np.column_stack([by_domain(w * variables.answered[:, j]) for j in range(k)])
     deff = _deff(w, variables, where, inside, domains, point, var, n, weighted_n, tx, kind, by_domain)
     return point, se, n, weighted_n, deff
+
+
+def _calibrated_variance(
+    design: Design,
+    variables: Variables,
+    cells: Cells,
+    where: NDArray[np.int64],
+    inside: NDArray[np.bool_],
+    u: NDArray[np.float64],
+    point: NDArray[np.float64],
+    tx: NDArray[np.float64],
+    ratio: bool,
+) -> NDArray[np.float64]:
+    """Taylor variance of the residuals of the linearised values on the calibration variables.
+
+    For domain d the linearised value ``z_i`` (zero outside d) is replaced by ``z_i - x_i' beta_d``,
+    ``beta_d`` its regression on the auxiliaries weighted by the design weights before calibration;
+    scores are then weighted by the calibrated weights (R ``survey``'s treatment of ``calibrate``).
+    The residuals are non-zero outside the domain, so totals are formed for every PSU × domain.
+    """
+    cal = design.calibration
+    x, w0, w = cal.x, cal.base_weights, design.weights
+    domains = cells.domains
+    psu_x = np.column_stack(
+        [np.bincount(design.psu, weights=w * x[:, j], minlength=design.n_psus) for j in range(x.shape[1])]
+    )
+    out = np.empty_like(point)
+    for v in range(variables.k):
+        if ratio:
+            z = (variables.num[:, v] - point[where, v] * variables.den[:, v]) / tx[where, v]
+        else:
+            z = variables.num[:, v]
+        z = np.where(inside, z, 0.0)
+        moments = np.vstack(
+            [np.bincount(where, weights=w0 * x[:, j] * z, minlength=domains) for j in range(x.shape[1])]
+        )
+        beta = cal.coefficients(moments)  # p × domains
+        totals = np.zeros((design.n_psus, domains))
+        totals[cells.psu, cells.domain] = u[:, v]
+        out[:, v] = taylor_variance_psu(design, totals - psu_x @ beta)
+    return out
 
 
 def _deff(

@@ -57,3 +57,18 @@ def taylor_variance(design: Design, cells: Cells, u: NDArray[np.float64]) -> NDA
             var += single.sum(axis=0)
         out[:, k] = var
     return out
+
+
+def taylor_variance_psu(design: Design, totals: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The same variance from linearised totals given for every PSU (PSUs × m), e.g. residualised."""
+    starts = np.concatenate([[0], np.cumsum(design.n_psu)[:-1]])  # PSU codes run within strata
+    by_stratum = np.add.reduceat(totals, starts, axis=0)
+    mean = by_stratum / design.n_psu[:, None]
+    dev = totals - mean[design.psu_stratum]
+    squares = np.add.reduceat(dev * dev, starts, axis=0)
+    var = (stratum_coefficients(design)[:, None] * squares).sum(axis=0)
+    if design.lonely.any() and design.lonely_psu == "adjust":
+        grand = totals.sum(axis=0) / design.n_psus
+        lonely = design.lonely
+        var = var + ((1.0 - design.fraction[lonely])[:, None] * (by_stratum[lonely] - grand) ** 2).sum(axis=0)
+    return np.asarray(var)
