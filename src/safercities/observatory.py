@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from safercities import analysis
-from safercities.errors import check_choice
+from safercities.errors import InputError, check_choice
 from safercities.iccs import name as iccs_name
 from safercities.stats.rates import poisson_rate
 from safercities.stats.timeseries import year_over_year
@@ -190,3 +190,71 @@ def area_rates(
     disclosive = ["count", "rate", "rate_lower", "rate_upper", "excess_risk", "excess_risk_lower", "excess_risk_upper"]
     rates.loc[hide, disclosive] = np.nan
     return rates
+
+
+def month_against_last_year(ws: Workspace, audience: Audience, month: str) -> pd.DataFrame:
+    """Counts per ICCS section in ``month`` (YYYY-MM) against the same month a year before, with the exact
+    rate ratio (days in the month as exposure, so February of a leap year is fair) and its interval."""
+    now = pd.Period(month, freq="M")
+    before = now - 12
+    monthly = section_months(ws)
+    monthly["month"] = pd.PeriodIndex(pd.to_datetime(monthly["period"]), freq="M")
+    wide = monthly.pivot_table(index="iccs_section", columns="month", values="count", aggfunc="sum", fill_value=0)
+    if now not in wide.columns:
+        span = f"the data covers {wide.columns.min()} to {wide.columns.max()}"
+        raise InputError(f"no incident data for {month}", hint=span)
+    counts_now = wide[now]
+    counts_before = wide[before] if before in wide.columns else counts_now * np.nan
+    ratio = year_over_year(
+        counts_now.to_numpy(),
+        np.nan_to_num(counts_before.to_numpy()),
+        exposure_now=now.days_in_month,
+        exposure_before=before.days_in_month,
+    )
+    out = pd.DataFrame(
+        {
+            "iccs_section": counts_now.index,
+            "name": [iccs_name(code, ws.config.lang) for code in counts_now.index],
+            "now": counts_now.to_numpy(dtype=float),
+            "before": counts_before.to_numpy(dtype=float),
+            "ratio": ratio.ratio,
+            "lower": ratio.lower,
+            "upper": ratio.upper,
+        }
+    )
+    if before not in wide.columns:
+        out[["ratio", "lower", "upper"]] = np.nan
+    for column in ("now", "before"):
+        hide = suppressed(out[column], ws, audience)
+        out.loc[hide, column] = np.nan
+        out.loc[hide, ["ratio", "lower", "upper"]] = np.nan
+    return out
+
+
+def alerts_in_month(ws: Workspace, audience: Audience, month: str) -> pd.DataFrame:
+    """Early-warning alerts (weeks above an area's seasonal baseline, FDR-controlled) starting in ``month``,
+    with area names; observed counts below the disclosure threshold suppressed for the audience."""
+    from safercities.spacetime import early_warning
+
+    columns = ["area_id", "name", "week", "observed", "expected", "upper", "p_value"]
+    try:
+        warning = early_warning(ws, min_history=40)
+    except InputError:
+        return pd.DataFrame(columns=columns)
+    alerts = warning.alerts.to_frame()
+    weeks = pd.PeriodIndex(pd.to_datetime(alerts["week"]), freq="M")
+    alerts = alerts[weeks == pd.Period(month, freq="M")]
+    names = ws.store.areas().set_index("area_id")["name"]
+    alerts = alerts.assign(name=names.reindex(alerts["area_id"]).to_numpy())[columns].reset_index(drop=True)
+    alerts["observed"] = alerts["observed"].astype(float)
+    alerts.loc[suppressed(alerts["observed"], ws, audience), "observed"] = np.nan
+    return alerts
+
+
+def last_complete_month(ws: Workspace) -> str:
+    """The latest month (YYYY-MM, local time) the incident data covers to its last day."""
+    _, last = ws.store.time_span(None, None, None, ws.config.timezone)
+    if last is None:
+        raise InputError("the workspace has no incidents yet")
+    month = pd.Period(last, freq="M")
+    return str(month if last.normalize() >= month.end_time.normalize() else month - 1)

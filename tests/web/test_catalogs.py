@@ -17,12 +17,16 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
 
 
 def _messages() -> set[str]:
-    found = extract_from_dir(
-        PACKAGE / "web",
-        method_map=[("templates/**.j2", "jinja2.ext:babel_extract"), ("**.py", "python")],
-        options_map={"templates/**.j2": {"extensions": "jinja2.ext.i18n"}},
-    )
-    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    """Every gettext message of the dashboard and of the reports."""
+    messages: set[str] = set()
+    for folder in ("web", "report"):
+        found = extract_from_dir(
+            PACKAGE / folder,
+            method_map=[("templates/**.j2", "jinja2.ext:babel_extract"), ("**.py", "python")],
+            options_map={"templates/**.j2": {"extensions": "jinja2.ext.i18n"}},
+        )
+        messages |= {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    return messages - {""}
 
 
 @pytest.mark.parametrize("lang", ["es", "fr"])

@@ -18,6 +18,7 @@ from safercities.cli import (
     import_cmds,
     plan_cmds,
     procurement_cmds,
+    report_cmds,
     sim_cmds,
     survey_cmds,
     web_cmds,
@@ -74,6 +75,7 @@ for _module in (
     evaluate_cmds,
     procurement_cmds,
     web_cmds,
+    report_cmds,
 ):
     _module.register(app, import_cmds.app)
 

@@ -33,7 +33,7 @@ def connect(path: str | Path = ":memory:", read_only: bool = False) -> duckdb.Du
     """A DuckDB connection with the spatial extension loaded and UTC as the session time zone."""
     try:
         con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
+    except (duckdb.IOException, duckdb.ConnectionException) as exc:
         raise WorkspaceError(f"cannot open the store {path}: {exc}") from exc
     con.execute(f"LOAD '{spatial_extension_path()}'")
     con.execute("SET TimeZone = 'UTC'")
