@@ -1,5 +1,103 @@
-"""Tables of public procurement (OCDS): processes, parties, bids, awards, contracts."""
+"""Tables of public procurement (OCDS): processes, tenders, parties, bids, awards, contracts, amendments.
+
+One compiled record per contracting process (``ocid``), its parts in child tables keyed by ``ocid``;
+amounts in their published currency; dates in UTC. ``procurement_processes.compiled`` keeps the
+compiled release as JSON, so that nothing the publisher wrote is lost.
+"""
 
 from __future__ import annotations
 
-TABLES: dict[str, dict[str, str]] = {}
+TABLES: dict[str, dict[str, str]] = {
+    "procurement_processes": {
+        "ocid": "VARCHAR NOT NULL",
+        "source_row": "BIGINT NOT NULL",
+        "buyer_id": "VARCHAR",
+        "buyer_name": "VARCHAR",
+        "n_releases": "INTEGER NOT NULL",
+        "first_published": "TIMESTAMPTZ",
+        "last_published": "TIMESTAMPTZ",
+        "tender_published": "TIMESTAMPTZ",
+        "award_published": "TIMESTAMPTZ",
+        "contract_published": "TIMESTAMPTZ",
+        "longitude": "DOUBLE",
+        "latitude": "DOUBLE",
+        "compiled": "VARCHAR NOT NULL",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "procurement_tenders": {
+        "ocid": "VARCHAR NOT NULL",
+        "tender_id": "VARCHAR",
+        "title": "VARCHAR",
+        "status": "VARCHAR",
+        "procurement_method": "VARCHAR",
+        "procurement_method_details": "VARCHAR",
+        "main_category": "VARCHAR",
+        "procuring_entity_id": "VARCHAR",
+        "amount": "DOUBLE",
+        "currency": "VARCHAR",
+        "tender_start": "TIMESTAMPTZ",
+        "tender_end": "TIMESTAMPTZ",
+        "number_of_tenderers": "INTEGER",
+        "n_bidders": "INTEGER",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "procurement_parties": {
+        "ocid": "VARCHAR NOT NULL",
+        "party_id": "VARCHAR NOT NULL",
+        "name": "VARCHAR",
+        "roles": "VARCHAR",
+        "registered": "TIMESTAMPTZ",
+        "region": "VARCHAR",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "procurement_bids": {
+        "ocid": "VARCHAR NOT NULL",
+        "bid_no": "INTEGER NOT NULL",
+        "bid_id": "VARCHAR",
+        "tenderer_id": "VARCHAR",
+        "status": "VARCHAR",
+        "amount": "DOUBLE",
+        "currency": "VARCHAR",
+        "date": "TIMESTAMPTZ",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "procurement_awards": {
+        "ocid": "VARCHAR NOT NULL",
+        "award_id": "VARCHAR",
+        "status": "VARCHAR",
+        "active": "BOOLEAN NOT NULL",
+        "date": "TIMESTAMPTZ",
+        "amount": "DOUBLE",
+        "currency": "VARCHAR",
+        "supplier_id": "VARCHAR",
+        "n_suppliers": "INTEGER NOT NULL",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "procurement_contracts": {
+        "ocid": "VARCHAR NOT NULL",
+        "contract_id": "VARCHAR",
+        "award_id": "VARCHAR",
+        "status": "VARCHAR",
+        "amount": "DOUBLE",
+        "currency": "VARCHAR",
+        "original_amount": "DOUBLE",
+        "date_signed": "TIMESTAMPTZ",
+        "n_amendments": "INTEGER NOT NULL",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "procurement_amendments": {
+        "ocid": "VARCHAR NOT NULL",
+        "scope": "VARCHAR NOT NULL",
+        "contract_id": "VARCHAR",
+        "amendment_id": "VARCHAR",
+        "date": "TIMESTAMPTZ",
+        "rationale": "VARCHAR",
+        "description": "VARCHAR",
+        "import_id": "INTEGER NOT NULL",
+    },
+    "procurement_buyer_areas": {
+        "buyer_id": "VARCHAR NOT NULL",
+        "area_id": "VARCHAR NOT NULL",
+        "import_id": "INTEGER NOT NULL",
+    },
+}
