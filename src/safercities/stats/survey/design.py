@@ -161,7 +161,7 @@ class Design:
         varies = np.flatnonzero(lo != hi)
         if varies.size:
             raise InputError(
-                f"The FPC varies within stratum {self.strata_labels[varies[0]]!r}.",
+                f"The FPC varies within stratum {label_text(self.strata_labels[varies[0]])}.",
                 column="fpc",
                 hint="give one population size (or fraction) per stratum",
             )
@@ -170,7 +170,7 @@ class Design:
         if over.size:
             h = over[0]
             raise InputError(
-                f"Stratum {self.strata_labels[h]!r} has {self.n_psu[h]} sampled units "
+                f"Stratum {label_text(self.strata_labels[h])} has {self.n_psu[h]} sampled units "
                 f"but an FPC population of {lo[h]:g}.",
                 column="fpc",
             )
@@ -178,7 +178,7 @@ class Design:
 
     def lonely_error(self) -> InputError:
         """The error for strata with a single PSU, naming them and the standard remedies."""
-        names = ", ".join(repr(s) for s in self.strata_labels[self.lonely][:5])
+        names = ", ".join(label_text(s) for s in self.strata_labels[self.lonely][:5])
         more = "" if self.lonely.sum() <= 5 else f" and {int(self.lonely.sum()) - 5} more"
         return InputError(
             f"Stratum {names}{more} has a single primary sampling unit, so its variance cannot be estimated.",
@@ -211,7 +211,7 @@ class Design:
                 f"got shape {rw.shape} for {self.n} weights.",
                 column="replicate_weights",
             )
-        if not np.isfinite(rw).all():
+        if not np.isfinite(rw.sum(axis=0)).all() and not np.isfinite(rw).all():  # the sum: one cheap pass
             row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(rw)))
             raise InputError("A replicate weight is missing or infinite.", row=row, column=f"replicate {col + 1}")
         r = rw.shape[1]
@@ -239,7 +239,12 @@ class Design:
 
     @cached_property
     def df(self) -> float:
-        """Design degrees of freedom: PSUs minus strata (Taylor), rank of the replicates minus 1."""
+        """Design degrees of freedom: PSUs minus strata (Taylor), rank of the replicates minus 1 (R's degf).
+
+        The rank of supplied replicate weights is that of the rows of one respondent per PSU (up to
+        20,000 PSUs) plus a seeded sample of 4 rows per replicate: a lower bound that equals the rank
+        unless replicate weights vary within PSUs in ways these rows miss (pass ``df`` to set it).
+        """
         if self._df is not None:
             return float(self._df)
         if self.replicates is None:
@@ -249,11 +254,14 @@ class Design:
             matrix = reps.factors
         else:
             assert reps.weights is not None
-            matrix = reps.weights
-        gram = matrix.T @ matrix
-        eig = np.clip(np.linalg.eigvalsh(gram), 0.0, None)
-        rank = int((np.sqrt(eig) > 1e-5 * np.sqrt(eig.max())).sum())
-        return float(max(rank - 1, 1))
+            rows = np.random.default_rng(0).integers(0, self.n, min(self.n, 4 * reps.count))
+            if self.n_psus <= 20_000:
+                first = np.zeros(self.n_psus, np.int64)
+                first[self.psu[::-1]] = np.arange(self.n)[::-1]
+                rows = np.union1d(first, rows)
+            matrix = reps.weights[rows]
+        gram = np.einsum("ij,ik->jk", matrix, matrix)  # small: plain loops beat a threaded BLAS call
+        return float(max(numerical_rank(gram) - 1, 1))
 
     def replicate_matrix(self) -> NDArray[np.float64]:
         """The replicate weights as a dense respondents × replicates array."""
@@ -276,6 +284,36 @@ class Design:
         kind = self.method
         reps = f", {self.replicates.count} replicates" if self.replicates is not None else ""
         return f"Design({self.n} respondents, {self.n_strata} strata, {self.n_psus} PSUs, {kind}{reps})"
+
+
+def numerical_rank(gram: NDArray[np.float64], tol: float = 1e-5) -> int:
+    """Rank of a matrix from its Gram matrix by pivoted Cholesky: pivots above ``tol``² × the largest.
+
+    ``tol`` is relative to the matrix's scale, as R's ``qr(..., tol=1e-5)`` used by ``degf``.
+    """
+    size = gram.shape[0]
+    residual = np.diag(gram).astype(np.float64).copy()
+    if size == 0 or residual.max() <= 0:
+        return 0
+    floor = tol * tol * residual.max()
+    factor = np.zeros((size, size))
+    rank = 0
+    while rank < size:
+        j = int(np.argmax(residual))
+        if residual[j] <= floor:
+            break
+        column = (gram[:, j] - factor[:, :rank] @ factor[j, :rank]) / np.sqrt(residual[j])
+        factor[:, rank] = column
+        residual = residual - column * column
+        residual[j] = -np.inf
+        rank += 1
+    return rank
+
+
+def label_text(label: Any) -> str:
+    """A label as a message shows it: numbers plain, text quoted."""
+    value = label.item() if isinstance(label, np.generic) else label
+    return repr(value)
 
 
 def default_scales(method: str, replicates: int, fay_rho: float = 0.0) -> tuple[float, NDArray[np.float64]]:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special, stats
 
 from safercities.errors import InputError, check_choice
 from safercities.stats.survey.cells import Cells, make_cells
@@ -95,9 +95,9 @@ def estimate(
         cv = se / np.abs(point)
     frame = pd.DataFrame(
         {
-            "domain": np.repeat(np.array(labels, dtype=object), k),
+            "domain": np.repeat(_objects(labels), k),
             "variable": np.tile(np.array(variables.names, dtype=object), d),
-            "level": np.tile(np.array(variables.levels, dtype=object), d),
+            "level": np.tile(_objects(variables.levels), d),
             "estimate": point.ravel(),
             "se": se.ravel(),
             "lower": lower.ravel(),
@@ -111,6 +111,13 @@ def estimate(
         columns=COLUMNS,
     )
     return frame
+
+
+def _objects(values: list[Any]) -> NDArray[Any]:
+    """A one-dimensional object array (labels may be tuples, which ``np.array`` would unpack)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _estimates(
@@ -228,6 +235,12 @@ def _deff(
     return out
 
 
+def _quantile(p: float, df: Any) -> Any:
+    """Student's t quantile (normal for infinite degrees of freedom)."""
+    df = np.asarray(df, dtype=np.float64)
+    return np.where(np.isfinite(df), special.stdtrit(np.where(np.isfinite(df), df, 1.0), p), special.ndtri(p))
+
+
 def _interval(
     point: NDArray[np.float64],
     se: NDArray[np.float64],
@@ -237,7 +250,7 @@ def _interval(
     n: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     alpha = 1.0 - confidence
-    q = stats.norm.ppf(1 - alpha / 2) if not np.isfinite(df) else stats.t.ppf(1 - alpha / 2, df)
+    q = _quantile(1 - alpha / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         if interval == "wald":
             return point - q * se, point + q * se
@@ -251,8 +264,10 @@ def _interval(
             return lower, upper
         # Korn & Graubard: Clopper-Pearson with the effective sample size, its t-adjustment
         n_eff = point * (1 - point) / se**2
-        t_n = stats.norm.ppf(alpha / 2) if not np.isfinite(df) else stats.t.ppf(alpha / 2, np.maximum(n - 1, 1))
-        t_df = stats.norm.ppf(alpha / 2) if not np.isfinite(df) else stats.t.ppf(alpha / 2, df)
+        # no spread to measure (an estimate of 0 or 1): the respondents themselves, as Korn & Graubard
+        n_eff = np.where(np.isfinite(n_eff) & (n_eff > 0), n_eff, n)
+        t_n = _quantile(alpha / 2, np.inf if not np.isfinite(df) else np.maximum(n - 1, 1))
+        t_df = _quantile(alpha / 2, df)
         n_eff = n_eff * (t_n / t_df) ** 2
         lower = np.where(point > 0, stats.beta.ppf(alpha / 2, n_eff * point, n_eff * (1 - point) + 1), 0.0)
         upper = np.where(point < 1, stats.beta.ppf(1 - alpha / 2, n_eff * point + 1, n_eff * (1 - point)), 1.0)

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from safercities.errors import InputError, check_choice
 from safercities.stats.survey.cells import Cells
-from safercities.stats.survey.design import Design, Replicates
+from safercities.stats.survey.design import Design, Replicates, label_text
 
 MAKE_METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap")
 JACKKNIFE_LIMIT = 20_000  # more PSUs than this: a delete-one jackknife is impractical; use the bootstrap
@@ -47,17 +47,56 @@ def _placed(values: NDArray[np.float64], place: NDArray[np.int64], width: int) -
     return sp.csr_array((data, columns.astype(np.int64), indptr), shape=(rows, width * j))
 
 
+def _totals_kernel(place, values, weights, domains, chunks):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Compiled by numba: one pass over the replicate weights, rows split into ``chunks`` in parallel."""
+    n, j_count = values.shape
+    r_count = weights.shape[1]
+    out = np.zeros((chunks, domains, j_count, r_count))
+    for c in prange(chunks):
+        for i in range(c * n // chunks, (c + 1) * n // chunks):
+            d = place[i]
+            if d < 0:
+                continue
+            for j in range(j_count):
+                v = values[i, j]
+                if v != 0.0:
+                    for r in range(r_count):
+                        out[c, d, j, r] += v * weights[i, r]
+    return out.sum(axis=0)
+
+
+_COMPILED: list[object] = []
+prange = range  # numba.prange once the kernel is compiled (this module does not import numba)
+
+
+def _compiled_totals() -> object | None:
+    """The numba kernel (compiled once, cached on disk), or None where numba is missing."""
+    if not _COMPILED:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - numba is a dependency; scipy is the fallback
+            _COMPILED.append(None)
+        else:
+            global prange
+            prange = numba.prange
+            _COMPILED.append(numba.njit(cache=True, parallel=True, nogil=True)(_totals_kernel))
+    return _COMPILED[0]
+
+
 def replicate_totals(
     design: Design,
     cells: Cells,
     domain: NDArray[np.int64],
     columns: NDArray[np.float64],
     cell_sums: NDArray[np.float64],
+    engine: str = "auto",
 ) -> NDArray[np.float64]:
     """Weighted totals per domain of each column under every replicate: domains × J × replicates.
 
     ``columns`` are the per-respondent values (respondents × J, unweighted) and ``cell_sums`` their
-    design-weighted sums per cell (cells × J), used when the replicates are PSU factors.
+    design-weighted sums per cell (cells × J), used when the replicates are PSU factors. Supplied
+    (dense) replicate weights go through a parallel numba kernel (``engine="numba"``) or a scipy
+    sparse × dense product (``engine="scipy"``); both read the weights once.
     """
     reps = design.replicates
     assert reps is not None
@@ -65,10 +104,17 @@ def replicate_totals(
     if reps.factors is not None:
         placed = _placed(cell_sums, cells.domain, cells.domains)
         totals = placed.T @ reps.factors[cells.psu]
-    else:
-        assert reps.weights is not None
-        placed = _placed(columns, domain, cells.domains)
-        totals = placed.T @ reps.weights
+        return np.asarray(totals).reshape(cells.domains, j, reps.count)
+    assert reps.weights is not None
+    kernel = _compiled_totals() if engine in ("auto", "numba") else None
+    if kernel is not None:
+        import numba
+
+        chunks = max(1, min(numba.get_num_threads(), design.n // 10_000))
+        values = np.ascontiguousarray(columns, dtype=np.float64)
+        return np.asarray(kernel(domain, values, reps.weights, cells.domains, chunks))  # type: ignore[operator]
+    placed = _placed(columns, domain, cells.domains)
+    totals = placed.T @ reps.weights
     return np.asarray(totals).reshape(cells.domains, j, reps.count)
 
 
@@ -163,7 +209,7 @@ def _brr(design: Design, rho: float) -> tuple[NDArray[np.float64], float, NDArra
     if not (design.n_psu == 2).all():
         bad = design.strata_labels[np.flatnonzero(design.n_psu != 2)[0]]
         raise InputError(
-            f"Balanced repeated replication needs exactly two PSUs per stratum; stratum {bad!r} has "
+            f"Balanced repeated replication needs exactly two PSUs per stratum; stratum {label_text(bad)} has "
             f"{design.n_psu[np.flatnonzero(design.n_psu != 2)[0]]}.",
             hint="collapse or split strata into pairs of PSUs (or use method='jkn' or 'bootstrap')",
         )

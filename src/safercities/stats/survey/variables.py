@@ -144,7 +144,7 @@ def domain_codes(domain: Any, n: int) -> tuple[NDArray[np.int64], list[Any]]:
             remap[used] = np.arange(used.size)
             return remap[code], [levels[j] for j in used]
         domain = frame.iloc[:, 0]
-    labels = domain.to_numpy() if isinstance(domain, pd.Series) else np.asarray(domain, dtype=object)
+    labels = domain.to_numpy() if isinstance(domain, pd.Series) else np.asarray(domain)
     if len(labels) != n:
         raise InputError(f"The domain has {len(labels)} labels for {n} respondents in the design.", column="domain")
     code, levels = pd.factorize(pd.Series(labels), sort=True)
