@@ -6,6 +6,8 @@ from __future__ import annotations
 import gettext
 import io
 import math
+from decimal import Decimal
+from numbers import Integral
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -38,12 +40,28 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+@cache
+def _separators(lang: str) -> dict[int, str]:
+    """The locale's group and decimal symbols (CLDR, through Babel), as a translation table from ``,`` and ``.``."""
+    locale = Locale.parse(LOCALES[lang])
+    return str.maketrans({",": locale.number_symbols["latn"]["group"], ".": locale.number_symbols["latn"]["decimal"]})
+
+
 def number(value: float | int | None, lang: str, digits: int = 0) -> str:
-    """``12 345,6`` in French, ``12,345.6`` in English and Mexican Spanish; a dash for a missing value."""
+    """``12 345,6`` in French, ``12,345.6`` in English and Mexican Spanish; a dash for a missing value.
+
+    Python formats the digits and the locale's symbols replace the separators: the same text as Babel's
+    ``format_decimal`` (a test checks it), a hundred times faster, which matters for tables of 1,000 areas."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    exact = Decimal(int(value)) if isinstance(value, Integral) else Decimal(repr(float(value)))
+    return format(exact, f",.{digits}f").translate(_separators(lang))  # half-even, as Babel
+
+
+def number_babel(value: float | int, lang: str, digits: int = 0) -> str:
+    """Babel's own formatting, the reference for :func:`number`."""
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=LOCALES[lang])
+    return str(format_decimal(value, format=pattern, locale=LOCALES[lang]))
 
 
 def percent(value: float | None, lang: str, digits: int = 0) -> str:

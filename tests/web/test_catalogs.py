@@ -52,3 +52,10 @@ def test_translations_load_and_numbers_follow_the_locale() -> None:
     assert i18n.number(12345.6, "en", 1) == "12,345.6"
     assert i18n.number(12345.6, "fr", 1).replace("\u202f", " ").replace("\u00a0", " ") == "12 345,6"
     assert i18n.day("2026-11-25", "es") == "25 de noviembre de 2026"
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+@pytest.mark.parametrize("value", [0, 7, -3.25, 1234.5, 999999.95, 12345678.123, 0.049])
+@pytest.mark.parametrize("digits", [0, 1, 2])
+def test_fast_numbers_are_babels_numbers(lang: str, value: float, digits: int) -> None:
+    assert i18n.number(value, lang, digits) == i18n.number_babel(value, lang, digits)

@@ -76,6 +76,25 @@ class Figures:
         return self._cache[key]
 
 
+def _rate_map(rates: Any, lang: str) -> str:
+    """The choropleth of smoothed rates, each area titled with its crude rate and interval."""
+    gettext = i18n.translations(lang).gettext
+    titles = [
+        f"{name}: {i18n.number(rate, lang, 1)} ({i18n.number(lower, lang, 1)}–{i18n.number(upper, lang, 1)})"
+        for name, rate, lower, upper in zip(
+            rates["name"].fillna(rates["area_id"]), rates["rate"], rates["rate_lower"], rates["rate_upper"], strict=True
+        )
+    ]
+    return choropleth(
+        rates.geometry.to_numpy(),
+        rates["rate_spatial_eb"].to_numpy(dtype=float),
+        titles,
+        (rates["unstable"] | rates["suppressed"]).to_numpy(),
+        label=gettext("Rate per 100,000 inhabitants per year (spatially smoothed)"),
+        hatch_label=gettext("unstable or suppressed"),
+    )
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -131,6 +150,16 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         expected = current.csrf_token if current else request.cookies.get(PRE_CSRF)
         if not expected or not secrets.compare_digest(expected, token or ""):
             raise HTTPException(status_code=403, detail="the form expired or did not come from this site")
+
+    def fragment(template: str, lang: str, **context: Any) -> str:
+        """A part of a page that depends only on the data, the audience and the language (cached by callers)."""
+        env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+        return env.get_template(template).render(
+            lang=lang,
+            min_count=ws.config.disclosure.min_count,
+            n=lambda value, digits=0: i18n.number(value, lang, digits),
+            **context,
+        )
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         lang = language(request)
@@ -252,33 +281,22 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         who = audience(request)
         lang = language(request)
         rates = _rates(who, iccs or None, level or None)
-        gettext = i18n.translations(lang).gettext
-        titles = [
-            f"{row.name}: {i18n.number(row.rate, lang, 1)} ({i18n.number(row.rate_lower, lang, 1)}–"
-            f"{i18n.number(row.rate_upper, lang, 1)})"
-            for row in rates.itertuples()
-        ]
-        values = rates["rate_spatial_eb"].to_numpy(dtype=float)
-        svg = choropleth(
-            rates.geometry.to_numpy(),
-            values,
-            titles,
-            (rates["unstable"] | rates["suppressed"]).to_numpy(),
-            label=gettext("Rate per 100,000 inhabitants per year (spatially smoothed)"),
-            hatch_label=gettext("unstable or suppressed"),
+        svg = figures.get(("svg", who.role, iccs, level, lang), lambda: _rate_map(rates, lang))
+        sections = figures.get(
+            ("sections", lang), lambda: [(code, iccs_name(code, lang)) for code in ws.store.iccs_sections()]
         )
-        sections = [(code, iccs_name(code, lang)) for code in ws.store.iccs_sections()]
-        levels = sorted(ws.areas()["level"].unique())
+        levels = figures.get(("levels",), lambda: sorted(ws.store.areas()["level"].unique()))
+        table = figures.get(
+            ("map-table", who.role, iccs, level, lang),
+            lambda: fragment(
+                "map_table.html.j2",
+                lang,
+                rows=rates.drop(columns="geometry").to_dict("records"),
+                years=rates.attrs.get("years", float("nan")),
+            ),
+        )
         return render(
-            request,
-            "map.html.j2",
-            svg=svg,
-            rows=rates.drop(columns="geometry").to_dict("records"),
-            sections=sections,
-            levels=levels,
-            iccs=iccs,
-            level=level,
-            years=rates.attrs.get("years", float("nan")),
+            request, "map.html.j2", svg=svg, table=table, sections=sections, levels=levels, iccs=iccs, level=level
         )
 
     @app.get("/data/{figure}.csv")
