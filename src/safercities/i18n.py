@@ -6,10 +6,10 @@ from __future__ import annotations
 import gettext
 import io
 import math
-from decimal import Decimal
-from numbers import Integral
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
+from numbers import Integral
 from pathlib import Path
 
 from babel import Locale
