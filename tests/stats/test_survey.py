@@ -347,3 +347,20 @@ def test_intervals_cover_the_population_value_about_95_percent() -> None:
         hits_v += share["lower"] <= truth_v <= share["upper"]
     assert 0.90 <= hits_y / replications <= 0.985
     assert 0.90 <= hits_v / replications <= 0.985
+
+
+def test_design_effects_as_r_survey() -> None:
+    """R survey's tests/deff.Rout.save (cran/survey 014e4dba): 10 firms, SRS and unequal weights, no FPC."""
+    uriage = np.array([15, 143, 21, 51, 337, 50, 274, 145, 15, 86], dtype=float)
+    pps_w = np.array([20, 200, 11, 25, 550, 30, 250, 100, 10, 55], dtype=float)
+    srs = Design(np.full(10, 100.0))
+    mean, total = estimate(srs, uriage).iloc[0], estimate(srs, uriage, kind="total").iloc[0]
+    assert mean["estimate"] == pytest.approx(113.700) and mean["se"] == pytest.approx(35.626, abs=5e-4)
+    assert mean["deff"] == pytest.approx(1.010101, abs=5e-7) and total["deff"] == pytest.approx(1.010101, abs=5e-7)
+    pps = Design(pps_w)
+    mean, total = estimate(pps, uriage).iloc[0], estimate(pps, uriage, kind="total").iloc[0]
+    assert mean["estimate"] == pytest.approx(243.914, abs=5e-4) and mean["se"] == pytest.approx(48.752, abs=5e-4)
+    assert total["estimate"] == pytest.approx(305_136, abs=0.5) and total["se"] == pytest.approx(184_965, abs=0.5)
+    # R's deff="replace" (with-replacement SRS) is ours times the FPC factor (1 - n / N-hat), N-hat = 1251
+    assert mean["deff"] * (1 - 10 / 1251) == pytest.approx(1.974067, abs=5e-7)
+    assert total["deff"] * (1 - 10 / 1251) == pytest.approx(18.15669, abs=5e-6)

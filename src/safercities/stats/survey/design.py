@@ -154,14 +154,13 @@ class Design:
         if not np.isfinite(values).all() or (values <= 0).any():
             row = int(np.flatnonzero(~np.isfinite(values) | (values <= 0))[0])
             raise InputError("The FPC must be a positive population size or sampling fraction.", row=row, column="fpc")
-        lo = np.full(self.n_strata, np.inf)
-        hi = np.full(self.n_strata, -np.inf)
-        np.minimum.at(lo, self.stratum, values)
-        np.maximum.at(hi, self.stratum, values)
-        varies = np.flatnonzero(lo != hi)
+        lo = np.empty(self.n_strata)
+        lo[self.stratum] = values  # some value of each stratum: any other value there means it varies
+        varies = np.flatnonzero(values != lo[self.stratum])
         if varies.size:
             raise InputError(
-                f"The FPC varies within stratum {label_text(self.strata_labels[varies[0]])}.",
+                f"The FPC varies within stratum {label_text(self.strata_labels[self.stratum[varies[0]]])}.",
+                row=int(varies[0]),
                 column="fpc",
                 hint="give one population size (or fraction) per stratum",
             )
@@ -257,7 +256,7 @@ class Design:
             rows = np.random.default_rng(0).integers(0, self.n, min(self.n, 4 * reps.count))
             if self.n_psus <= 20_000:
                 first = np.zeros(self.n_psus, np.int64)
-                first[self.psu[::-1]] = np.arange(self.n)[::-1]
+                first[self.psu] = np.arange(self.n)  # one respondent of each PSU
                 rows = np.union1d(first, rows)
             matrix = reps.weights[rows]
         gram = np.einsum("ij,ik->jk", matrix, matrix)  # small: plain loops beat a threaded BLAS call

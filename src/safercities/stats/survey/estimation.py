@@ -130,8 +130,11 @@ def _estimates(
     inside = dom >= 0
     where = np.where(inside, dom, 0)
 
+    everyone = bool(inside.all())
+
     def by_domain(values: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.bincount(where, weights=np.where(inside, values, 0.0), minlength=domains).astype(np.float64)
+        kept = values if everyone else np.where(inside, values, 0.0)
+        return np.bincount(where, weights=kept, minlength=domains).astype(np.float64, copy=False)
 
     num_cells = np.column_stack([cells.sum(w * variables.num[:, j]) for j in range(k)])
     den_cells = np.column_stack([cells.sum(w * variables.den[:, j]) for j in range(k)])
@@ -218,12 +221,9 @@ def _deff(
     out = np.empty_like(point)
     with np.errstate(divide="ignore", invalid="ignore"):
         for j in range(variables.k):
-            if kind == "total":
-                centre = ty_mean = point[:, j] / weighted_n[:, j]
-                resid = variables.num[:, j] - centre[where] * variables.answered[:, j]
-            else:
-                ty_mean = point[:, j]
-                resid = variables.num[:, j] - ty_mean[where] * variables.den[:, j]
+            # residuals around the domain mean (total, mean, proportion) or ratio (ratio)
+            centre = point[:, j] / weighted_n[:, j] if kind == "total" else point[:, j]
+            resid = variables.num[:, j] - centre[where] * variables.den[:, j]
             spread = by_domain(w * resid * resid) / weighted_n[:, j] * n[:, j] / (n[:, j] - 1.0)
             fpc = np.where(weighted_n[:, j] > n[:, j], 1.0 - n[:, j] / weighted_n[:, j], 1.0)
             srs = fpc * spread / n[:, j]
