@@ -258,3 +258,13 @@ def last_complete_month(ws: Workspace) -> str:
         raise InputError("the workspace has no incidents yet")
     month = pd.Period(last, freq="M")
     return str(month if last.normalize() >= month.end_time.normalize() else month - 1)
+
+
+def hot_spot_areas(ws: Workspace, iccs: str | None = None, level: str | None = None) -> pd.DataFrame:
+    """Areas that are hot or cold spots of the empirical Bayes rate (Getis-Ord Gi*, 999 permutations, seed 0,
+    false discovery rate 5%): aggregates of several areas, so they are shown to every audience."""
+    found = analysis.hotspots(
+        ws, analysis.Selection(iccs=iccs), places="areas", level=level, value="rate_eb", permutations=999, seed=0
+    )
+    frame = found.to_geodataframe()
+    return pd.DataFrame({"area_id": frame["area_id"], "label": frame["label"], "p_fdr": frame["p_fdr"]})

@@ -66,6 +66,7 @@ def bulletin_html(b: Bulletin, lang: str) -> str:
         (rates["unstable"] | rates["suppressed"]).to_numpy(),
         label=gettext("Rate per 100,000 inhabitants per year (spatially smoothed)"),
         hatch_label=gettext("unstable or suppressed"),
+        fmt=lambda value: i18n.number(value, lang),
     )
     top = pd.DataFrame(rates.drop(columns="geometry")).sort_values("rate_spatial_eb", ascending=False).head(10)
     return render_html(

@@ -76,7 +76,7 @@ class Figures:
         return self._cache[key]
 
 
-def _rate_map(rates: Any, lang: str) -> str:
+def _rate_map(rates: Any, lang: str, hot: Any = None) -> str:
     """The choropleth of smoothed rates, each area titled with its crude rate and interval."""
     gettext = i18n.translations(lang).gettext
     titles = [
@@ -92,6 +92,9 @@ def _rate_map(rates: Any, lang: str) -> str:
         (rates["unstable"] | rates["suppressed"]).to_numpy(),
         label=gettext("Rate per 100,000 inhabitants per year (spatially smoothed)"),
         hatch_label=gettext("unstable or suppressed"),
+        fmt=lambda value: i18n.number(value, lang),
+        marked=hot,
+        marked_label=gettext("hot spot (Gi*, false discovery rate 5%)"),
     )
 
 
@@ -281,7 +284,11 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         who = audience(request)
         lang = language(request)
         rates = _rates(who, iccs or None, level or None)
-        svg = figures.get(("svg", who.role, iccs, level, lang), lambda: _rate_map(rates, lang))
+        spots = figures.get(
+            ("hotspots", iccs, level), lambda: observatory.hot_spot_areas(ws, iccs or None, level or None)
+        )
+        hot = spots.set_index("area_id")["label"].reindex(rates["area_id"]).eq("hot spot").to_numpy()
+        svg = figures.get(("svg", who.role, iccs, level, lang), lambda: _rate_map(rates, lang, hot))
         sections = figures.get(
             ("sections", lang), lambda: [(code, iccs_name(code, lang)) for code in ws.store.iccs_sections()]
         )
@@ -296,7 +303,15 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             ),
         )
         return render(
-            request, "map.html.j2", svg=svg, table=table, sections=sections, levels=levels, iccs=iccs, level=level
+            request,
+            "map.html.j2",
+            svg=svg,
+            table=table,
+            sections=sections,
+            levels=levels,
+            iccs=iccs,
+            level=level,
+            hot_spots=int(hot.sum()),
         )
 
     @app.get("/data/{figure}.csv")

@@ -7,7 +7,7 @@ are hatched, so the eye does not read a colour the data cannot support. Each are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 import numpy as np
@@ -47,7 +47,7 @@ def choropleth(
     hatched: NDArray[np.bool_],
     *,
     label: str,
-    legend_format: str = "{:,.0f}",
+    fmt: Callable[[float], str] = "{:,.0f}".format,
     hatch_label: str = "unstable",
     marked: NDArray[np.bool_] | None = None,
     marked_label: str = "",
@@ -76,7 +76,7 @@ def choropleth(
     items = []
     lower = float(np.nanmin(values)) if np.isfinite(values).any() else float("nan")
     for k, upper in enumerate(breaks):
-        text = f"{legend_format.format(lower)} – {legend_format.format(upper)}"
+        text = f"{fmt(lower)} – {fmt(upper)}"
         x = 8 + k * 118
         items.append(
             f'<rect x="{x}" y="{legend_y}" width="14" height="14" fill="{ramp[k]}" stroke="#555" stroke-width=".5"/>'
