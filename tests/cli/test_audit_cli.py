@@ -107,6 +107,8 @@ def test_import_compute_and_assess(root: Path, city: SimulatedCity, tmp_path: Pa
 
     code, output = invoke("audit", "indicators", "--level", "district", "--framework", "usm", "-w", root)
     assert code == 0, output
+    code, output = invoke("audit", "indicators", "--public", "--period", "2023", "-w", root)
+    assert code == 0 and "withheld because they rest on a count below" in words(output)
 
     out = tmp_path / "maturity.csv"
     code, output = invoke("audit", "maturity", "--lang", "es", "--out", out, "--framework", "default", "-w", root)

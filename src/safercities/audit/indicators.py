@@ -597,6 +597,7 @@ def indicator_values(
     *,
     level: str | None = None,
     confidence: float = 0.95,
+    public: bool = False,
 ) -> pd.DataFrame:
     """Every indicator of ``framework`` for every area of ``level`` and every period, in the long contract.
 
@@ -605,6 +606,9 @@ def indicator_values(
     calendar years the incidents cover. Imported values come from the store (the latest import wins); formula
     values are computed from the store for each period, with the intervals of :mod:`safercities.audit.formula`.
     A value nobody gave, or a formula over a period its tables do not cover, is NaN: never zero.
+    ``public=True`` applies the workspace's disclosure rule: a formula value that rests on a count from 1 to
+    ``disclosure.min_count - 1`` is withheld (NaN, with the source saying so), for audiences that are not
+    authorised analysts.
     """
     fw = load_framework(framework)
     level = level or ws.default_level()
@@ -621,13 +625,23 @@ def indicator_values(
     tables: dict[str, pd.DataFrame] = {}
     for p in parsed:
         frames.append(
-            _one_period(ws, fw, p, ids, links, area_columns, held[held["period"] == p.label], tables, confidence)
+            _one_period(
+                ws, fw, p, ids, links, area_columns, held[held["period"] == p.label], tables, confidence, public
+            )
         )
     if not frames:
         return pd.DataFrame(
             {c: pd.Series(dtype=float if c in ("value", "lower", "upper", "se") else object) for c in VALUE_COLUMNS}
         )
     return pd.concat(frames, ignore_index=True)[VALUE_COLUMNS]
+
+
+def _small(estimate: Estimate, min_count: int) -> np.ndarray:
+    """Values that rest on a count from 1 to ``min_count - 1`` (small-cell suppression)."""
+    smallest = estimate.smallest_count
+    if smallest is None:
+        return np.zeros(len(estimate.value), dtype=bool)
+    return np.asarray((smallest >= 1) & (smallest < min_count), dtype=bool)
 
 
 def _one_period(
@@ -640,6 +654,7 @@ def _one_period(
     held: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
     confidence: float,
+    public: bool,
 ) -> pd.DataFrame:
     known: dict[str, Estimate] = {}
     sources: dict[str, np.ndarray] = {}
@@ -661,6 +676,17 @@ def _one_period(
         else:
             known[indicator.id] = evaluate(indicator.formula, source, confidence)
             sources[indicator.id] = np.full(len(ids), indicator.source, dtype=object)
+    withheld = {
+        i.id: _small(known[i.id], ws.config.disclosure.min_count) for i in fw.indicators if public and i.formula
+    }
+    for indicator_id, small in withheld.items():
+        est = known[indicator_id]
+        known[indicator_id] = Estimate(
+            *(np.where(small, np.nan, a) if a is not None else None for a in (est.value, est.lower, est.upper, est.se))
+        )
+        sources[indicator_id] = np.where(
+            small, f"withheld: a count below {ws.config.disclosure.min_count}", sources[indicator_id]
+        )
     parts = []
     nan = np.full(len(ids), np.nan)
     for indicator in fw.indicators:

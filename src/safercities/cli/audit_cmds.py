@@ -105,6 +105,9 @@ def indicators_command(
         list[str] | None, typer.Option("--period", help="Period(s): 2024, 2024-Q1 or 2024-03 (default: all held).")
     ] = None,
     level: Annotated[str | None, typer.Option("--level", help="Area level (default: the finest).")] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="Withhold values resting on small counts (the disclosure rule).")
+    ] = False,
     out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -114,7 +117,7 @@ def indicators_command(
 
     fw = load_framework(_framework_arg(framework))
     with open_workspace(chosen(workspace), read_only=True) as ws:
-        values = indicator_values(ws, fw, period=period or None, level=level)
+        values = indicator_values(ws, fw, period=period or None, level=level, public=public)
     if out:
         console.print(f"wrote {write_frame(values, out)}")
     known = values.assign(known=values["value"].notna())
@@ -130,6 +133,9 @@ def indicators_command(
     )
     show_frame(by_dimension, "share of values known by dimension and period (the rest are missing, NaN)", 100)
     console.print(f"{int(known['known'].sum()):,} of {len(values):,} values known")
+    withheld = int(values["source"].astype("string").str.startswith("withheld").fillna(False).sum())
+    if public:
+        console.print(f"{withheld:,} values withheld because they rest on a count below the disclosure threshold")
 
 
 @friendly
