@@ -268,3 +268,71 @@ def hot_spot_areas(ws: Workspace, iccs: str | None = None, level: str | None = N
     )
     frame = found.to_geodataframe()
     return pd.DataFrame({"area_id": frame["area_id"], "label": frame["label"], "p_fdr": frame["p_fdr"]})
+
+
+@dataclass(frozen=True)
+class AreaProfile:
+    """One community's crime picture: its rates by ICCS section against the city's, and its months."""
+
+    area_id: str
+    name: str
+    level: str
+    population: float
+    years: float
+    sections: pd.DataFrame
+    """iccs_section, name, count, rate, lower, upper, city_rate, ratio, ratio_lower, ratio_upper."""
+    monthly: pd.DataFrame
+
+
+def area_profile(ws: Workspace, audience: Audience, area_id: str) -> AreaProfile:
+    """Rates per 100,000 a year of each ICCS section in the area and in the city, the area's excess risk
+    (observed / expected at the city's rate, exact interval), and its monthly counts; small counts
+    suppressed for the audience."""
+    from safercities.stats.rates import exact_poisson_interval
+
+    areas = ws.store.areas().set_index("area_id")
+    if area_id not in areas.index:
+        raise InputError(f"unknown area '{area_id}'")
+    level = str(areas.loc[area_id, "level"])
+    population = float(ws.populations(level).get(area_id, np.nan))
+    years = analysis.years_covered(ws)
+    cube = ws.cube(by="year", level=level)
+    by_section = cube.groupby(["area_id", "iccs_section"])["count"].sum().unstack(fill_value=0)
+    here = by_section.loc[area_id] if area_id in by_section.index else by_section.iloc[0] * 0
+    city = by_section.sum()
+    city_population = float(np.nansum(ws.populations(level).to_numpy(dtype=float)))
+    exposure = population * years
+    rate = poisson_rate(here.to_numpy(), np.full(len(here), exposure), per=100_000)
+    expected = exposure * city.to_numpy() / (city_population * years)  # at the city's rate of each section
+    low, high = exact_poisson_interval(here.to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio, ratio_lower, ratio_upper = here.to_numpy() / expected, low / expected, high / expected
+    sections = pd.DataFrame(
+        {
+            "iccs_section": here.index,
+            "name": [iccs_name(code, ws.config.lang) for code in here.index],
+            "count": here.to_numpy(dtype=float),
+            "rate": rate.rate,
+            "lower": rate.lower,
+            "upper": rate.upper,
+            "city_rate": city.to_numpy() / (city_population * years) * 100_000,
+            "ratio": ratio,
+            "ratio_lower": ratio_lower,
+            "ratio_upper": ratio_upper,
+        }
+    )
+    hide = suppressed(sections["count"], ws, audience)
+    sections.loc[hide, ["count", "rate", "lower", "upper", "ratio", "ratio_lower", "ratio_upper"]] = np.nan
+    months = ws.cube(by="month", level=level)
+    monthly = months[months["area_id"] == area_id].groupby("period")["count"].sum().reset_index()
+    monthly["count"] = monthly["count"].astype(float)
+    monthly.loc[suppressed(monthly["count"], ws, audience), "count"] = np.nan
+    return AreaProfile(
+        area_id=area_id,
+        name=str(areas.loc[area_id, "name"] or area_id),
+        level=level,
+        population=population,
+        years=years,
+        sections=sections,
+        monthly=monthly,
+    )

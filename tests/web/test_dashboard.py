@@ -195,3 +195,22 @@ def test_disabled_accounts_lose_their_sessions(private: TestClient) -> None:
     assert private.get("/imports").status_code == 200
     accounts.disable_user(_workspace(private), "temp", by="test")
     assert private.get("/imports", follow_redirects=False).status_code == 303
+
+
+def test_area_profile_counts_match_the_incidents(private: TestClient) -> None:
+    assert _login(private, "ana").status_code == 303
+    ws = _workspace(private)
+    incidents = ws.incidents()
+    area = str(incidents["area_id"].value_counts().index[0])
+    profile = observatory.area_profile(ws, observatory.ANALYST, area).sections.set_index("iccs_section")
+    counted = incidents.loc[incidents["area_id"] == area, "iccs_code"].str[:2].value_counts()
+    for section, row in profile.iterrows():
+        assert row["count"] == counted.get(section, 0)
+    page = private.get(f"/area/{area}?lang=en")
+    assert page.status_code == 200 and "Observed / expected" in page.text
+    assert private.get("/area/NOPE").status_code == 400  # a user's mistake, said in words
+
+
+def test_every_chart_has_its_numbers_as_text(public: TestClient) -> None:
+    page = public.get("/?lang=en").text
+    assert "data-chart=" in page and "<details><summary>The numbers</summary>" in page

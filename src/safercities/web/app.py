@@ -273,6 +273,7 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             recent=recent.to_dict("records"),
             recent_span=recent.attrs.get("now", ("", "")),
             chart=json.dumps(chart),
+            monthly=series.to_dict("records"),
             authorised=who.authorised,
         )
 
@@ -312,6 +313,25 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             iccs=iccs,
             level=level,
             hot_spots=int(hot.sum()),
+        )
+
+    @app.get("/area/{area_id}", response_class=HTMLResponse)
+    async def area_page(request: Request, area_id: str) -> HTMLResponse:
+        """A community's profile: its crime picture now; the audit's evidence and plan as they exist."""
+        who = audience(request)
+        profile = figures.get(("area", who.role, area_id), lambda: observatory.area_profile(ws, who, area_id))
+        chart = {
+            "x": [str(p)[:10] for p in profile.monthly["period"]],
+            "y": [None if not np.isfinite(v) else float(v) for v in profile.monthly["count"]],
+        }
+        return render(
+            request,
+            "area.html.j2",
+            p=profile,
+            sections=profile.sections.to_dict("records"),
+            monthly=profile.monthly.to_dict("records"),
+            chart=json.dumps(chart),
+            extra_sections=[],
         )
 
     @app.get("/data/{figure}.csv")
