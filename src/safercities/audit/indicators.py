@@ -681,8 +681,12 @@ def _one_period(
     }
     for indicator_id, small in withheld.items():
         est = known[indicator_id]
+
+        def hide(a: np.ndarray | None, small: np.ndarray = small) -> np.ndarray | None:
+            return None if a is None else np.where(small, np.nan, a)
+
         known[indicator_id] = Estimate(
-            *(np.where(small, np.nan, a) if a is not None else None for a in (est.value, est.lower, est.upper, est.se))
+            np.where(small, np.nan, est.value), hide(est.lower), hide(est.upper), hide(est.se)
         )
         sources[indicator_id] = np.where(
             small, f"withheld: a count below {ws.config.disclosure.min_count}", sources[indicator_id]
