@@ -310,3 +310,33 @@ def test_uncertainty_refuses_bad_settings() -> None:
         ci.uncertainty(VALUES, DIMENSIONS, DIRECTIONS, weight_concentration=0)
     with pytest.raises(InputError, match="'normalisations'"):
         ci.uncertainty(VALUES, DIMENSIONS, DIRECTIONS, normalisations=("minmax", "log"))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 6), st.integers(1, 9)),
+        elements=st.one_of(st.just(np.nan), st.integers(-3, 3).map(float)),
+    )
+)
+def test_vectorised_ranks_and_quantiles_agree_with_scipy_and_numpy(x: np.ndarray) -> None:
+    expected = stats.rankdata(-x, method="min", axis=1, nan_policy="omit")
+    np.testing.assert_array_equal(ci._ranks(x, axis=1), expected)
+    np.testing.assert_array_equal(ci._ranks(x.T, axis=0), expected.T)
+    if np.isnan(x).all(axis=0).any():
+        return  # numpy warns on an all-NaN column; ours gives NaN quietly (tested in the Monte Carlo tests)
+    probabilities = (0.05, 0.5, 0.95)
+    np.testing.assert_array_equal(
+        ci._quantiles(x, probabilities), np.nanquantile(x, probabilities, axis=0, method="inverted_cdf")
+    )
+
+
+def test_an_area_without_data_gets_no_rank_and_no_interval() -> None:
+    frame, dims, dirs = _city()
+    frame.loc["C00"] = np.nan
+    table = ci.uncertainty(frame, dims, dirs, draws=50).set_index(["area_id", "dimension"])
+    row = table.loc[("C00", "overall")]
+    assert np.isnan(row["score"]) and np.isnan(row["rank"]) and np.isnan(row["rank_lower"])
+    assert row["scored_share"] == 0
+    assert table.xs("overall", level="dimension")["rank_upper"].max() == len(frame) - 1

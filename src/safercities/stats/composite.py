@@ -239,7 +239,7 @@ def _weighted_means(
         denominator = w @ membership
         coverage = present.astype(np.float64) @ membership / (included.astype(np.float64) @ membership)[:, None, :]
         mean = numerator / denominator
-    score = np.where(geometric[:, None, None], np.exp(mean), mean)
+    score = np.where(geometric[:, None, None], np.exp(np.where(geometric[:, None, None], mean, 0.0)), mean)
     ok = (coverage >= min_coverage - 1e-12) & (denominator > 0)
     return np.where(ok, score, np.nan), coverage
 
@@ -356,18 +356,28 @@ def _structure(
 # -- the engine: scores and ranks for a batch of draws --------------------------------------------------------
 @dataclass(frozen=True)
 class _Prepared:
-    """The normalised values of each method (and their positive versions), computed once."""
+    """The normalised values of each method, ready for either aggregation, computed once.
+
+    Missingness does not depend on the method (normalisation keeps NaN where it is), so ``present`` is one
+    areas x indicators mask; ``filled[k, 0]`` holds method k's values and ``filled[k, 1]`` the logarithms of
+    their positive version (for geometric means), both with 0 where a value is missing.
+    """
 
     methods: tuple[str, ...]
-    values: NDArray[np.float64]  # methods x areas x indicators
+    values: NDArray[np.float64]  # methods x areas x indicators, NaN = missing
     positive: NDArray[np.float64]  # the same, ready for geometric means
+    filled: NDArray[np.float64]  # methods x 2 x areas x indicators
+    present: NDArray[np.float64]  # areas x indicators, 1.0 where a value is present
 
 
 def _prepare(x: NDArray[np.float64], sign: NDArray[np.float64], methods: Sequence[str], columns: Sequence[str],
              targets: Any) -> _Prepared:  # fmt: skip
     values = np.stack([_normalise_array(x, sign, m, columns, targets) for m in methods])
     positive = np.stack([_positive(v, m) for v, m in zip(values, methods, strict=True)])
-    return _Prepared(tuple(methods), values, positive)
+    present = ~np.isnan(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        filled = np.stack([np.where(present, values, 0.0), np.where(present, np.log(positive), 0.0)], axis=1)
+    return _Prepared(tuple(methods), values, positive, filled, present.astype(np.float64))
 
 
 def _scores(
@@ -380,17 +390,66 @@ def _scores(
     dimension_weights: NDArray[np.float64],
     min_coverage: float,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """(dimension scores draws x areas x dimensions, overall draws x areas, dimension coverage) for draws."""
-    x = np.where(geometric[:, None, None], prepared.positive[method], prepared.values[method])
-    dims, coverage = _weighted_means(x, included, indicator_weights, structure.membership, geometric, min_coverage)
-    every = np.ones(dims.shape[0:1] + (dims.shape[2],), dtype=bool)
-    overall, _ = _weighted_means(dims, every, dimension_weights, np.ones((dims.shape[2], 1)), geometric, min_coverage)
+    """(dimension scores draws x areas x dimensions, overall draws x areas, dimension coverage) for draws.
+
+    A draw's dimension score is sum_i x_ai w_i m_ij / sum_i p_ai w_i m_ij (x filled with 0 where missing, p the
+    presence mask, m the membership): one matrix product of the areas x indicators table with the draws'
+    indicators x dimensions weight matrices, per (normalisation, aggregation) configuration.
+    """
+    membership = structure.membership
+    n, (areas, items), groups = method.size, prepared.present.shape, membership.shape[1]
+
+    def product(table: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        """table (areas x indicators) @ each draw's weights (indicators x dimensions): one GEMM for all draws."""
+        stacked = (weights[:, :, None] * membership[None]).transpose(1, 0, 2).reshape(items, -1)
+        return (table @ stacked).reshape(areas, -1, groups).transpose(1, 0, 2)
+
+    weights = indicator_weights * included
+    numerator = np.empty((n, areas, groups))
+    for k in np.unique(method):  # a handful of configurations, each one product over all its draws
+        for g in (False, True):
+            rows = np.flatnonzero((method == k) & (geometric == g))
+            if rows.size:
+                numerator[rows] = product(prepared.filled[k, int(g)], weights[rows])
+    denominator = product(prepared.present, weights)
+    coverage = product(prepared.present, included.astype(np.float64)) / (included @ membership)[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = numerator / denominator
+    dims = np.where(geometric[:, None, None], np.exp(np.where(geometric[:, None, None], mean, 0.0)), mean)
+    dims = np.where((coverage >= min_coverage - 1e-12) & (denominator > 0), dims, np.nan)
+    every = np.ones((method.size, membership.shape[1]), dtype=bool)
+    overall, _ = _weighted_means(
+        dims, every, dimension_weights, np.ones((membership.shape[1], 1)), geometric, min_coverage
+    )
     return dims, overall[:, :, 0], coverage
 
 
-def _ranks(scores: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
-    """Competition ranks along ``axis``, 1 = the highest score; NaN scores get no rank."""
-    return np.asarray(rankdata(-scores, method="min", axis=axis, nan_policy="omit"), dtype=np.float64)
+def _ranks(scores: NDArray[np.floating[Any]], axis: int) -> NDArray[np.float64]:
+    """Competition ranks along ``axis`` ("min" ties), 1 = the highest score; NaN scores get no rank."""
+    s = np.moveaxis(-np.asarray(scores, dtype=np.float64), axis, -1)
+    order = np.argsort(s, axis=-1, kind="stable")  # NaN sort last
+    ordered = np.take_along_axis(s, order, axis=-1)
+    position = np.broadcast_to(np.arange(s.shape[-1]), s.shape)
+    new_value = np.ones(s.shape, dtype=bool)
+    new_value[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    first = np.maximum.accumulate(np.where(new_value, position, 0), axis=-1)
+    ranked = np.where(np.isnan(ordered), np.nan, first + 1.0)
+    out = np.empty_like(ranked)
+    np.put_along_axis(out, order, ranked, axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
+def _quantiles(samples: NDArray[np.floating[Any]], probabilities: Sequence[float]) -> NDArray[np.float64]:
+    """Quantiles over axis 0 ignoring NaN, by inverting the empirical distribution (numpy's "inverted_cdf"):
+    the smallest observed value whose empirical cdf reaches p, so rank quantiles are ranks some draw gave."""
+    ordered = np.sort(samples, axis=0)  # NaN last
+    n = np.sum(~np.isnan(samples), axis=0)
+    out = []
+    for p in probabilities:
+        index = np.clip(np.ceil(p * n).astype(np.int64) - 1, 0, np.maximum(n - 1, 0))
+        value = np.take_along_axis(ordered, index[None], axis=0)[0].astype(np.float64)
+        out.append(np.where(n > 0, value, np.nan))
+    return np.stack(out)
 
 
 # -- the nominal index ----------------------------------------------------------------------------------------
@@ -635,26 +694,29 @@ def _draw_plan(
 
 
 def _evaluate(
-    plan: _Plan, prepared: _Prepared, structure: _Structure, min_coverage: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """(dimension scores, overall scores, dimension ranks, overall ranks) of every draw, in memory-sized chunks."""
-    n, (_, areas, items) = plan.method.size, prepared.values.shape
-    chunk = max(1, int(4e6 // max(1, areas * items)))
-    dims, overall = [], []
-    for start in range(0, n, chunk):  # chunks of draws bound memory; each chunk is one vectorised step
+    plan: _Plan, prepared: _Prepared, structure: _Structure, min_coverage: float, dimension_ranks: bool = True
+) -> tuple[NDArray[np.float32] | None, NDArray[np.float32]]:
+    """(dimension ranks draws x areas x dimensions or None, overall ranks draws x areas) of every draw.
+
+    Draws go in chunks that bound memory; each chunk is one vectorised step. Ranks are kept as float32
+    (exact for any number of areas below 2**24).
+    """
+    n, (_, areas, items), groups = plan.method.size, prepared.values.shape, structure.membership.shape[1]
+    chunk = max(1, int(5e6 // max(1, areas * (groups + 1) + items * groups)))
+    dims_ranked, overall_ranked = [], []
+    for start in range(0, n, chunk):
         s = slice(start, start + chunk)
         included = np.ones((plan.method[s].size, items), dtype=bool)
         hit = plan.excluded[s] >= 0
         included[np.flatnonzero(hit), plan.excluded[s][hit]] = False
-        weights = np.where(included, plan.indicator_weights[s], 0.0)
         d, o, _ = _scores(
-            prepared, structure, plan.method[s], plan.geometric[s], included, weights, plan.dimension_weights[s],
-            min_coverage,
+            prepared, structure, plan.method[s], plan.geometric[s], included, plan.indicator_weights[s],
+            plan.dimension_weights[s], min_coverage,
         )  # fmt: skip
-        dims.append(d)
-        overall.append(o)
-    d_all, o_all = np.concatenate(dims), np.concatenate(overall)
-    return d_all, o_all, _ranks(d_all, axis=1), _ranks(o_all, axis=1)
+        if dimension_ranks:
+            dims_ranked.append(_ranks(d, axis=1).astype(np.float32))
+        overall_ranked.append(_ranks(o, axis=1).astype(np.float32))
+    return (np.concatenate(dims_ranked) if dimension_ranks else None), np.concatenate(overall_ranked)
 
 
 @dataclass(frozen=True)
@@ -760,17 +822,19 @@ def uncertainty_analysis(
     aggs = tuple(dict.fromkeys(aggregations))
     sample_a = _draw_plan(rng, draws, structure, len(methods), aggs, excludable, weight_concentration)
     sample_b = _draw_plan(rng, draws, structure, len(methods), aggs, excludable, weight_concentration)
-    _, _, dim_ranks_a, ranks_a = _evaluate(sample_a, prepared, structure, min_coverage)
-    _, _, dim_ranks_b, ranks_b = _evaluate(sample_b, prepared, structure, min_coverage)
+    dim_ranks_a, ranks_a = _evaluate(sample_a, prepared, structure, min_coverage)
+    dim_ranks_b, ranks_b = _evaluate(sample_b, prepared, structure, min_coverage)
+    assert dim_ranks_a is not None and dim_ranks_b is not None
 
     # rank intervals from the 2N independent draws
     tail = (1 - interval) / 2
+    stacked = np.concatenate(
+        [np.concatenate([dim_ranks_a, dim_ranks_b]), np.concatenate([ranks_a, ranks_b])[:, :, None]], axis=2
+    )
+    ranks_a, ranks_b = ranks_a.astype(np.float64), ranks_b.astype(np.float64)
     ranks_all = np.concatenate([ranks_a, ranks_b])
-    dim_ranks_all = np.concatenate([dim_ranks_a, dim_ranks_b])
-    stacked = np.concatenate([dim_ranks_all, ranks_all[:, :, None]], axis=2)  # draws x areas x (dims + overall)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an area never scored: all-NaN quantiles
-        q = np.nanquantile(stacked, [tail, 0.5, 1 - tail], axis=0, method="inverted_cdf")
+    del dim_ranks_a, dim_ranks_b  # draws x areas x (dimensions + overall) from here on
+    q = _quantiles(stacked, (tail, 0.5, 1 - tail))
     table = nominal.to_frame()
     for name, k in (("rank_lower", 0), ("rank_median", 1), ("rank_upper", 2)):
         table[name] = q[k].ravel(order="F")
@@ -780,11 +844,14 @@ def uncertainty_analysis(
 
     # Sobol' indices of each area's overall rank, one group of inputs per factor
     by_area, pooled = [], []
-    variance = np.nanvar(ranks_all, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an area never scored has no variance
+        variance = np.nanvar(ranks_all, axis=0)
     for factor in factors:
-        _, _, _, ranks_ab = _evaluate(sample_a.swap(sample_b, factor), prepared, structure, min_coverage)
+        _, ranks_ab = _evaluate(sample_a.swap(sample_b, factor), prepared, structure, min_coverage, False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an area never scored: all-NaN means
+            ranks_ab = ranks_ab.astype(np.float64)
             first = np.nanmean(ranks_b * (ranks_ab - ranks_a), axis=0)
             total = 0.5 * np.nanmean((ranks_a - ranks_ab) ** 2, axis=0)
         varies = variance > 0
