@@ -214,3 +214,12 @@ def test_area_profile_counts_match_the_incidents(private: TestClient) -> None:
 def test_every_chart_has_its_numbers_as_text(public: TestClient) -> None:
     page = public.get("/?lang=en").text
     assert "data-chart=" in page and "<details><summary>The numbers</summary>" in page
+
+
+def test_the_quality_report_is_for_analysts(private: TestClient) -> None:
+    assert _login(private, "vic").status_code == 303
+    assert private.get("/quality", follow_redirects=False).status_code == 403
+    private.cookies.clear()
+    assert _login(private, "ana").status_code == 303
+    page = private.get("/quality?lang=es")
+    assert page.status_code == 200 and "Informe de calidad de los datos" in page.text

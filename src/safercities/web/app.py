@@ -364,6 +364,18 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             request, "imports.html.j2", imports=imports.to_dict("records"), reasons=reasons.to_dict("records")
         )
 
+    @app.get("/quality", response_class=HTMLResponse)
+    async def quality_page(request: Request) -> HTMLResponse:
+        """The data-quality report, as `safercities quality` writes it (analysts: it cites rejected rows)."""
+        from safercities.quality import quality_report
+        from safercities.report.quality import render_quality_html
+
+        require(request, "admin", "analyst")
+        lang = language(request)
+        html = figures.get(("quality", lang), lambda: render_quality_html(quality_report(ws), lang))
+        back = f'<p><a href="/">← safercities · {ws.config.name}</a></p>'
+        return HTMLResponse(html.replace("<body>", "<body>" + back, 1))
+
     @app.get("/rejects", response_class=HTMLResponse)
     async def rejects_page(request: Request, import_id: int | None = None, limit: int = 200) -> HTMLResponse:
         require(request, "admin", "analyst")
