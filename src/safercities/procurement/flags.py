@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from safercities import __version__
 from safercities.procurement.rules import Rules, load_rules
@@ -205,6 +207,13 @@ def _in(values: pd.Series, choices: list[str]) -> np.ndarray:
     return values.isin(choices).to_numpy()
 
 
+def _member(values: pd.Series, pool: object) -> np.ndarray:
+    """``values.isin(pool)`` for a large pool, hashed by Arrow (pandas' ``isin`` on Arrow strings loops in Python)."""
+    left = pa.array(values.astype(object).to_numpy(), pa.string(), from_pandas=True)
+    right = pa.array(np.asarray(pool, dtype=object), pa.string(), from_pandas=True)
+    return np.asarray(pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 # -- process flags ---------------------------------------------------------------------------------
 def single_bidder(frame: pd.DataFrame, rules: Rules) -> np.ndarray:
     method = frame["procurement_method"]
@@ -392,8 +401,8 @@ def identical_bids(frame: pd.DataFrame, bids: pd.DataFrame, rules: Rules) -> np.
     counts = offers.groupby(["ocid", "amount", "currency"], sort=False, dropna=False).size()
     flagged = counts[counts >= 2].index.get_level_values("ocid").unique()
     ocid = frame["ocid"]
-    available = ocid.isin(offers["ocid"].unique()).to_numpy() & ~_no_price_comparison(frame, rules)
-    return _flag(ocid.isin(flagged).to_numpy(), available)
+    available = _member(ocid, offers["ocid"].unique()) & ~_no_price_comparison(frame, rules)
+    return _flag(_member(ocid, flagged), available)
 
 
 def _no_price_comparison(frame: pd.DataFrame, rules: Rules) -> np.ndarray:
@@ -432,12 +441,12 @@ def bid_rotation(frame: pd.DataFrame, bids: pd.DataFrame, pairs: pd.DataFrame) -
     submitted = _submitted(bids).drop_duplicates(["ocid", "tenderer_id"])[["ocid", "tenderer_id"]]
     ring = pairs.loc[pairs["rotating"], ["tenderer_id_a", "tenderer_id_b"]]
     members = pd.unique(ring.to_numpy().ravel())
-    inside = submitted[submitted["tenderer_id"].isin(members)]
+    inside = submitted[_member(submitted["tenderer_id"], members)]
     both = inside.merge(ring, left_on="tenderer_id", right_on="tenderer_id_a").merge(
         inside, left_on=["ocid", "tenderer_id_b"], right_on=["ocid", "tenderer_id"]
     )
     ocid = frame["ocid"]
-    return _flag(ocid.isin(both["ocid"]).to_numpy(), ocid.isin(submitted["ocid"]).to_numpy())
+    return _flag(_member(ocid, both["ocid"].unique()), _member(ocid, submitted["ocid"].unique()))
 
 
 # -- organisation tables ---------------------------------------------------------------------------
@@ -505,7 +514,7 @@ def compute_flags(frame: pd.DataFrame, bids: pd.DataFrame, rules: Rules | None =
     rules = rules or load_rules()
     skip = excluded(frame, rules)
     kept = frame[~skip].reset_index(drop=True)
-    kept_bids = bids[bids["ocid"].isin(kept["ocid"])]
+    kept_bids = bids[_member(bids["ocid"], kept["ocid"])] if skip.any() else bids
     currency = profile_currency(kept, rules)
     pairs = rotation_pairs(kept, kept_bids, rules)
     columns = {
