@@ -110,6 +110,9 @@ def test_same_seed_same_selection_other_seed_other_selection(built: tuple[Any, p
     again = select_communities(areas.sample(frac=1.0, random_state=1), robbery.sample(frac=1.0, random_state=2),
                                counts=SMALL, seed=3).table  # fmt: skip
     pd.testing.assert_frame_equal(first, again)  # input order does not matter
+    stamped = select_communities(areas, robbery, counts=SMALL, seed=3).provenance
+    assert stamped["function"] == "select_communities" and stamped["parameters"]["seed"] == 3
+    assert stamped["input_sha256"] == select_communities(areas, robbery, seed=4).provenance["input_sha256"]
     others = {
         tuple(sorted(select_communities(areas, robbery, counts=SMALL, seed=s).table["area_id"])) for s in range(6)
     }

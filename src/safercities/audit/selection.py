@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from safercities.errors import InputError, check_choice
+from safercities.stats.provenance import stamp
 
 __all__ = ["DEFAULT_COUNTS", "LABELS", "STRATA", "Selection", "select_communities"]
 
@@ -116,7 +117,7 @@ class Selection:
     indicator: str
     language: str = "en"
     warnings: tuple[str, ...] = ()
-    parameters: dict[str, Any] = field(default_factory=dict, compare=False)
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)  # function, version, parameters, input hash
 
     @property
     def table(self) -> pd.DataFrame:
@@ -339,5 +340,10 @@ def select_communities(
         indicator=name,
         language=language,
         warnings=shortfalls,
-        parameters={"counts": wanted, "exclude": sorted(excluded), "seed": int(seed), "cuts": cuts},
+        provenance=stamp(
+            "select_communities",
+            {"counts": wanted, "exclude": sorted(excluded), "seed": int(seed), "cuts": cuts, "indicator": name},
+            table["area_id"].to_numpy(object),
+            table["value"].to_numpy(),
+        ),
     )
