@@ -148,7 +148,7 @@ def _first_failure(
             parts.append(_reject(frame, new, column, code, reason))
         rejected |= new
     rejects = pd.concat(parts, ignore_index=True) if parts else _reject(frame, rejected, "", "", "")
-    return frame[~rejected], rejects
+    return frame[~rejected], rejects.sort_values("row_number", kind="stable").reset_index(drop=True)
 
 
 def check_actors(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
