@@ -554,7 +554,6 @@ DESIGN_TOML = """\
 id = "{survey_id}"
 period_start = "{start}"
 period_end = "{end}"
-format = "kobo"
 
 [design]
 weight = "weight"

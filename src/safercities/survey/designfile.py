@@ -35,9 +35,8 @@ import yaml
 from safercities.errors import InputError
 from safercities.stats.survey.design import LONELY_PSU, REPLICATE_METHODS
 
-FORMATS = ("auto", "kobo", "odk", "generic")
 SECTIONS = {
-    "survey": ("id", "period_start", "period_end", "format", "sheet"),
+    "survey": ("id", "period_start", "period_end", "sheet"),
     "design": ("weight", "household_weight", "strata", "psu", "fpc", "lonely_psu", "id"),
     "replicates": ("columns", "pattern", "method", "scale", "rscales", "fay_rho", "mse"),
     "columns": (),
@@ -71,7 +70,6 @@ class SurveyDesignFile:
     id_column: str = ""
     period_start: dt.date | None = None
     period_end: dt.date | None = None
-    format: str = "auto"
     sheet: str = ""
     replicates: Replicates | None = None
     columns: dict[str, str] = field(default_factory=dict)
@@ -143,9 +141,6 @@ def load_design(path: Path | str, default_id: str = "") -> SurveyDesignFile:
     lonely = str(design.get("lonely_psu", "fail"))
     if lonely not in LONELY_PSU:
         raise InputError(f"design.lonely_psu must be one of {', '.join(LONELY_PSU)}; got {lonely!r}", file=path)
-    fmt = str(survey.get("format", "auto"))
-    if fmt not in FORMATS:
-        raise InputError(f"survey.format must be one of {', '.join(FORMATS)}; got {fmt!r}", file=path)
     replicates = None
     if "replicates" in data:
         reps = data["replicates"]
@@ -186,7 +181,6 @@ def load_design(path: Path | str, default_id: str = "") -> SurveyDesignFile:
         id_column=str(design.get("id", "")),
         period_start=start,
         period_end=end,
-        format=fmt,
         sheet=str(survey.get("sheet", "")),
         replicates=replicates,
         columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
