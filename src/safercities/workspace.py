@@ -32,7 +32,7 @@ from safercities.ingest.incidents import ImportContext, check_offence_table, pre
 from safercities.ingest.mapping import Mapping, load_mapping, preset
 from safercities.ingest.readers import read_table
 from safercities.stats.rates import poisson_rate
-from safercities.store import PERIODS, DuckDBStore
+from safercities.store import PERIODS, DuckDBStore, PostgresStore, new_database, open_store
 
 Progress = Callable[[str], None]
 
@@ -83,7 +83,7 @@ class Workspace:
     def __init__(self, root: Path, config: WorkspaceConfig, read_only: bool = False) -> None:
         self.root = root
         self.config = config
-        self.store = DuckDBStore(root / config.database, read_only=read_only)
+        self.store: DuckDBStore | PostgresStore = open_store(root, config.database, config.name, read_only=read_only)
 
     def __enter__(self) -> Workspace:
         return self
@@ -343,10 +343,13 @@ class Workspace:
         warnings: tuple[str, ...],
         options: dict[str, object],
         offences: pd.DataFrame | None = None,
+        related: dict[str, pa.Table] | None = None,
     ) -> ImportResult:
         """Write an import in one transaction: its rows into table ``kind``, its rejects, the ledger row, the log.
 
-        ``rejects`` has columns row_number, column_name, reason_code, reason, raw. Every module that imports a
+        ``rejects`` has columns row_number, column_name, reason_code, reason, raw. ``related`` holds rows for
+        other tables of the same import (an OCDS package's bids and awards, say), written in the same
+        transaction and stamped with the same import_id. Every module that imports a
         file (indicators, surveys, fieldwork, procurement, plans) goes through here, so that a failed import
         leaves the store as it was and a repeated one is recognised by its SHA-256.
         """
@@ -362,6 +365,9 @@ class Workspace:
                 self._upsert_offences(offences, import_id)
             n_rows = rows.num_rows
             self.store.append(kind, rows.append_column("import_id", pa.array([import_id] * n_rows, pa.int32())))
+            for table, extra in (related or {}).items():
+                stamp = pa.array([import_id] * extra.num_rows, pa.int32())
+                self.store.append(table, extra.append_column("import_id", stamp))
             if len(rejects):
                 frame = rejects.assign(import_id=import_id, file=str(path))
                 frame["raw"] = frame["raw"].astype(object).where(frame["raw"].notna(), None)
@@ -475,12 +481,19 @@ def init(
     crs: str,
     lang: str = "en",
     timezone: str = "UTC",
+    database: str | None = None,
 ) -> Workspace:
-    """Make a workspace in ``folder``: ``safercities.toml`` and an empty store."""
+    """Make a workspace in ``folder``: ``safercities.toml`` and an empty store.
+
+    ``database`` is a DuckDB file name in the folder or a ``postgresql://`` URL (default: the
+    ``SAFERCITIES_DATABASE`` environment variable, else ``store.duckdb``).
+    """
     root = Path(folder)
     if (root / CONFIG_NAME).exists():
         raise WorkspaceError(f"{root} is already a workspace ({CONFIG_NAME} exists)")
     config = WorkspaceConfig(name=name, crs=crs, lang=lang, timezone=timezone)
+    chosen = database or os.environ.get("SAFERCITIES_DATABASE") or config.database
+    config = config.with_(database=new_database(root, chosen, name))
     root.mkdir(parents=True, exist_ok=True)
     save_config(root, config)
     workspace = Workspace(root, config)
