@@ -47,6 +47,8 @@ def test_discouraged_practices_are_present_and_each_says_why() -> None:
     for practice in library:
         if practice["evidence"]["rating"] in DISCOURAGED:
             assert practice["warning"]["en"].lower().startswith(("rated", "mixed")), practice["id"]
+        if "warning" in practice:  # a warning is for everyone: in the three languages
+            assert all(practice["warning"].get(lang) for lang in ("en", "es", "fr")), practice["id"]
 
 
 def test_landmark_findings_are_in_the_library_with_their_reviews() -> None:

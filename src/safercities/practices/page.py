@@ -35,7 +35,7 @@ def _card(practice: dict[str, Any], lang: str) -> dict[str, Any]:
     rating = practice["evidence"]["rating"]
     mechanism, mechanism_en = _text(practice, "mechanism", lang)
     basis, basis_en = _text({"basis": practice["evidence"]["basis"]}, "basis", lang)
-    warning, _ = _text(practice, "warning", lang)
+    warning, warning_en = _text(practice, "warning", lang)
     emmie = practice["evidence"].get("emmie", {})
     return {
         "id": practice["id"],
@@ -69,6 +69,7 @@ def _card(practice: dict[str, Any], lang: str) -> dict[str, Any]:
         ],
         "short_sources": "; ".join(short_citation(s) for s in practice["sources"]),
         "warning": warning,
+        "warning_en": warning_en,
         "updated": practice.get("updated", ""),
     }
 
