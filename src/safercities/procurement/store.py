@@ -145,7 +145,7 @@ def import_ocds(
         "releases": len(publication.releases),
     }
     progress("writing to the store")
-    result = ws.commit_import(
+    return ws.commit_import(
         KIND,
         path,
         sha,
@@ -155,18 +155,8 @@ def import_ocds(
         len(tables.processes),
         tuple(warnings),
         options,
+        related={name: _arrow(frames[name], name) for name in CHILDREN},  # one transaction: all or nothing
     )
-    try:
-        with ws.store.transaction():
-            for name in CHILDREN:
-                rows = _arrow(frames[name], name)
-                ids = pa.array([result.import_id] * rows.num_rows, pa.int32())
-                ws.store.append(name, rows.append_column("import_id", ids))
-    except BaseException:
-        with ws.store.transaction():  # leave no half import behind
-            ws.store.delete_import(result.import_id)
-        raise
-    return result
 
 
 def _date_warnings(tables: ex.ProcurementTables) -> tuple[str, ...]:
