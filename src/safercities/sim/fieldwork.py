@@ -34,6 +34,7 @@ import shapely
 
 from safercities.audit.codebook import load_codebook
 from safercities.audit.walks import CATEGORIES
+from safercities.errors import InputError
 
 if TYPE_CHECKING:
     from safercities.sim import SimulatedCity
@@ -265,7 +266,9 @@ def simulate_fieldwork(
     The same city and seed give byte-identical files.
     """
     if not 3 <= n_communities <= 60:
-        raise ValueError(f"n_communities must be from 3 to 60. Got {n_communities!r} instead.")
+        raise InputError(
+            f"The 'n_communities' parameter of simulate_fieldwork must be from 3 to 60. Got {n_communities!r} instead."
+        )
     rng = np.random.default_rng([int(seed), 0xF1E1D])
     folder = Path(outdir or city.outdir)
     folder.mkdir(parents=True, exist_ok=True)
