@@ -10,7 +10,7 @@ import typer
 from safercities.cli.common import console, friendly, stage, write_frame
 from safercities.cli.import_cmds import report
 from safercities.errors import WorkspaceError
-from safercities.workspace import Workspace, init, open_workspace
+from safercities.workspace import ImportResult, Workspace, init, open_workspace
 
 DEMO_CRS, DEMO_TZ = "EPSG:32614", "America/Mexico_City"
 
@@ -22,10 +22,13 @@ def simulate_command(
 ) -> None:
     """Write a synthetic city in the formats real sources come in, with truth.json (the known parameters)."""
     from safercities.sim import simulate
+    from safercities.sim.sources import add_sources
 
     with stage() as progress:
         progress("simulating the city")
         city = simulate(outdir, seed=seed)
+        progress("simulating its other sources (indicators, fieldwork, survey, procurement, intervention)")
+        add_sources(city)
     console.print(f"[green]simulated city[/] (seed {seed}) in {outdir}:")
     for path in sorted(outdir.iterdir()):
         console.print(f"  {path}")
@@ -52,6 +55,10 @@ def demo_command(
     with stage() as progress:
         progress("simulating the city")
         city = simulate(source, seed=seed)
+        progress("simulating its other sources")
+        from safercities.sim.sources import add_sources
+
+        add_sources(city)
         progress("creating the workspace")
         ws = init(root, name="Ciudad Demo", crs=DEMO_CRS, lang="es", timezone=DEMO_TZ)
     with ws, stage() as progress:
@@ -76,8 +83,14 @@ def demo_command(
         written += list(_quality(ws, outputs))
         progress("running the spatial and space-time analyses")
         written += _analyses(ws, outputs / "analyses")
+        progress("importing the audit's, the survey's and procurement's sources")
+        others = _import_sources(ws, source)
+        progress("indicators, survey estimates, dark figure, procurement screening")
+        written += _source_outputs(ws, source, outputs)
     report(areas)
     report(incidents)
+    for result in others:
+        report(result)
     console.print(f"\n[bold]Demo city ready[/] — workspace: {root}")
     for path in written:
         console.print(f"  {path}")
@@ -122,6 +135,49 @@ def _analyses(ws: Workspace, folder: Path) -> list[Path]:
         "alerts.csv": spacetime.early_warning(ws, min_history=40).alerts.to_frame(),
     }
     return [write_frame(frame, folder / name) for name, frame in results.items()]
+
+
+def _import_sources(ws: Workspace, source: Path) -> list[ImportResult]:
+    """The demo city's other sources, imported as a team would import theirs."""
+    from safercities.audit.fieldwork import import_fieldwork
+    from safercities.audit.indicators import import_indicators
+    from safercities.audit.walks import import_walks
+    from safercities.procurement.rules import load_rules
+    from safercities.procurement.store import import_buyer_areas, import_ocds
+    from safercities.survey.importing import import_survey
+
+    rules = load_rules(source / "procurement" / "rules.toml")
+    return [
+        import_indicators(ws, source / "indicators.csv"),
+        import_fieldwork(ws, source / "fieldwork.csv"),
+        import_walks(ws, source / "walks.csv"),
+        import_survey(ws, source / "survey.csv", source / "survey_design.toml"),
+        *[import_ocds(ws, path, rules=rules) for path in sorted((source / "procurement").glob("releases-*.json"))],
+        import_buyer_areas(ws, source / "procurement" / "buyer_areas.csv"),
+    ]
+
+
+def _source_outputs(ws: Workspace, source: Path, outputs: Path) -> list[Path]:
+    """What the audit team reads first: indicator values, data maturity, survey indicators and the dark
+    figure, fieldwork codes, and the procurement screening."""
+    from safercities.audit.indicators import indicator_values
+    from safercities.audit.maturity import data_maturity
+    from safercities.procurement.report import screening_report
+    from safercities.procurement.rules import load_rules
+    from safercities.survey.darkfigure import survey_dark_figure
+    from safercities.survey.indicators import survey_indicators
+
+    folder = outputs / "audit"
+    screening = screening_report(ws, load_rules(source / "procurement" / "rules.toml"), lang=ws.config.lang)
+    maturity = data_maturity(ws)
+    frames = {
+        "indicator_values.csv": indicator_values(ws),
+        "data_maturity.csv": maturity.to_frame(ws.config.lang),
+        "survey_indicators.csv": survey_indicators(ws, level="district"),
+        "dark_figure.csv": survey_dark_figure(ws, level="district"),
+        **{f"procurement_{name}.csv": frame for name, frame in screening.tables().items()},
+    }
+    return [write_frame(frame, folder / name) for name, frame in frames.items()]
 
 
 def _quality(ws: Workspace, outputs: Path) -> tuple[Path, ...]:
