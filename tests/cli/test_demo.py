@@ -9,9 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clikit import invoke, words  # noqa: E402
-
 import safercities as sc  # noqa: E402
+from clikit import invoke, words  # noqa: E402
 
 
 @pytest.mark.slow
