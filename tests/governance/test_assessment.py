@@ -202,3 +202,18 @@ def test_levels_stay_on_the_scale_and_follow_the_rule(answers) -> None:
         assert lead["level"] == math.floor(answered.mean())
     else:
         assert math.isnan(lead["level"])
+
+
+def test_a_rejected_row_does_not_make_the_next_valid_answer_a_duplicate() -> None:
+    frame = answers_frame(
+        [{"institution": "City", "item_id": "GL1", "level": "2"}, {"institution": "City", "item_id": "GL2", "level": 1}]
+    )
+    assert len(frame) == 2
+    from safercities.governance.assessment import check_answers
+
+    rows = pd.DataFrame(
+        {"row_number": [2, 3], "institution": ["City", "City"], "item_id": ["GL1", "GL1"], "level": ["9", "2"]}
+    )
+    read = check_answers(rows, load_questionnaire())
+    assert read.answers["level"].tolist() == [2.0]
+    assert read.rejects["reason_code"].tolist() == ["invalid_level"]

@@ -139,16 +139,30 @@ def _reject(frame: pd.DataFrame, mask: Any, column: str, code: str, reason: Any)
 def _first_failure(
     frame: pd.DataFrame, checks: Iterable[tuple[str, Any, str, Any]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply checks in order; each row is rejected for the first check it fails. Returns (kept, rejects)."""
+    """Apply checks in order; each row is rejected for the first check it fails. Returns (kept, rejects).
+
+    A check given as a function of the rows still valid (``duplicated_among``) sees only those, so that a row
+    rejected for a bad value does not make a later, valid row its duplicate.
+    """
     rejected = pd.Series(False, index=frame.index)
     parts = []
-    for column, bad, code, reason in checks:
+    for column, check, code, reason in checks:
+        bad = check(~rejected) if callable(check) else check
         new = bad & ~rejected
         if new.any():
             parts.append(_reject(frame, new, column, code, reason))
         rejected |= new
     rejects = pd.concat(parts, ignore_index=True) if parts else _reject(frame, rejected, "", "", "")
     return frame[~rejected], rejects.sort_values("row_number", kind="stable").reset_index(drop=True)
+
+
+def duplicated_among(frame: pd.DataFrame, keys: list[str]) -> Any:
+    """A check: rows that repeat the keys of an earlier row that is still valid."""
+
+    def check(valid: pd.Series) -> pd.Series:
+        return frame[valid].duplicated(keys, keep="first").reindex(frame.index, fill_value=False)
+
+    return check
 
 
 def check_actors(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -179,7 +193,7 @@ def check_actors(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         ("level", ~level.isin(LEVELS), "unknown_level", "level '" + level + "' is not one of: " + ", ".join(LEVELS)),
         (
             "actor_id",
-            ids.duplicated(keep="first"),
+            duplicated_among(frame, ["actor_id"]),
             "duplicate_id",
             "actor id '" + ids + "' appears on an earlier row",
         ),
@@ -211,7 +225,7 @@ def check_relations(frame: pd.DataFrame, actors: pd.DataFrame) -> tuple[pd.DataF
         ("target", frame["source"] == frame["target"], "self_relation", "an actor cannot be related to itself"),
         (
             "kind",
-            frame.duplicated(["source", "target", "kind"], keep="first"),
+            duplicated_among(frame, ["source", "target", "kind"]),
             "duplicate_relation",
             "the same relation appears on an earlier row",
         ),

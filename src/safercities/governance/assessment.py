@@ -206,7 +206,7 @@ def check_answers(rows: pd.DataFrame, questionnaire: Questionnaire) -> AnswersRe
     An empty level is a question not yet answered (skipped with a warning, not a reject); "dk" and its
     translations mean "don't know" (kept, not scored).
     """
-    from safercities.governance.actors import _first_failure  # one reject format for the whole package
+    from safercities.governance.actors import _first_failure, duplicated_among  # one reject format for the package
 
     frame = rows.copy()
     for column in ("evidence", "respondent", "answered_on"):
@@ -237,7 +237,7 @@ def check_answers(rows: pd.DataFrame, questionnaire: Questionnaire) -> AnswersRe
         ),
         (
             "item_id",
-            frame.duplicated(["institution", "item_id"], keep="first"),
+            duplicated_among(frame, ["institution", "item_id"]),
             "duplicate_answer",
             frame["institution"] + " already answered question " + item + " on an earlier row",
         ),
