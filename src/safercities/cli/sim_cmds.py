@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -147,6 +148,7 @@ def _import_sources(ws: Workspace, source: Path) -> list[ImportResult]:
     from safercities.survey.importing import import_survey
 
     rules = load_rules(source / "procurement" / "rules.toml")
+    shutil.copyfile(source / "procurement" / "rules.toml", ws.root / "procurement.toml")  # the city's thresholds
     return [
         import_indicators(ws, source / "indicators.csv"),
         import_fieldwork(ws, source / "fieldwork.csv"),
@@ -163,12 +165,11 @@ def _source_outputs(ws: Workspace, source: Path, outputs: Path) -> list[Path]:
     from safercities.audit.indicators import indicator_values
     from safercities.audit.maturity import data_maturity
     from safercities.procurement.report import screening_report
-    from safercities.procurement.rules import load_rules
     from safercities.survey.darkfigure import survey_dark_figure
     from safercities.survey.indicators import survey_indicators
 
     folder = outputs / "audit"
-    screening = screening_report(ws, load_rules(source / "procurement" / "rules.toml"), lang=ws.config.lang)
+    screening = screening_report(ws, lang=ws.config.lang)
     maturity = data_maturity(ws)
     frames = {
         "indicator_values.csv": indicator_values(ws),

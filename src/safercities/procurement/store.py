@@ -241,7 +241,14 @@ def read_frames(path: Path | str, encoding: str | None = None) -> tuple[pd.DataF
 def workspace_flags(ws: Workspace, rules: Rules | None = None) -> FlagResult:
     """Every red flag over the workspace's processes (the service the CLI, the report and the web call)."""
     frame, bids = load(ws)
-    return compute_flags(frame, bids, rules or load_rules())
+    return compute_flags(frame, bids, rules or workspace_rules(ws))
+
+
+def workspace_rules(ws: Workspace) -> Rules:
+    """The workspace's own thresholds: ``procurement.toml`` beside ``safercities.toml`` when there is one
+    (the country's rules, set once for every verb, report and page), else the shipped defaults."""
+    own = ws.root / "procurement.toml"
+    return load_rules(own if own.exists() else None)
 
 
 def counts(ws: Workspace) -> dict[str, Any]:
