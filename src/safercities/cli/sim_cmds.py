@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from safercities.cli.common import console, friendly, stage, write_frame
 from safercities.cli.import_cmds import report
 from safercities.errors import WorkspaceError
-from safercities.workspace import ImportResult, Workspace, init, open_workspace
+from safercities.workspace import Workspace, init, open_workspace
 
 DEMO_CRS, DEMO_TZ = "EPSG:32614", "America/Mexico_City"
 
@@ -49,6 +48,7 @@ def demo_command(
 ) -> None:
     """Simulate a city, build its workspace, run what exists so far, and say where the outputs are."""
     from safercities.sim import simulate
+    from safercities.sim.sources import import_sources
 
     source, root, outputs = folder / "source", folder / "workspace", folder / "outputs"
     if (root / "safercities.toml").exists():
@@ -85,7 +85,7 @@ def demo_command(
         progress("running the spatial and space-time analyses")
         written += _analyses(ws, outputs / "analyses")
         progress("importing the audit's, the survey's and procurement's sources")
-        others = _import_sources(ws, source)
+        others = import_sources(ws, source)
         progress("indicators, survey estimates, dark figure, procurement screening")
         written += _source_outputs(ws, source, outputs)
     report(areas)
@@ -136,27 +136,6 @@ def _analyses(ws: Workspace, folder: Path) -> list[Path]:
         "alerts.csv": spacetime.early_warning(ws, min_history=40).alerts.to_frame(),
     }
     return [write_frame(frame, folder / name) for name, frame in results.items()]
-
-
-def _import_sources(ws: Workspace, source: Path) -> list[ImportResult]:
-    """The demo city's other sources, imported as a team would import theirs."""
-    from safercities.audit.fieldwork import import_fieldwork
-    from safercities.audit.indicators import import_indicators
-    from safercities.audit.walks import import_walks
-    from safercities.procurement.rules import load_rules
-    from safercities.procurement.store import import_buyer_areas, import_ocds
-    from safercities.survey.importing import import_survey
-
-    rules = load_rules(source / "procurement" / "rules.toml")
-    shutil.copyfile(source / "procurement" / "rules.toml", ws.root / "procurement.toml")  # the city's thresholds
-    return [
-        import_indicators(ws, source / "indicators.csv"),
-        import_fieldwork(ws, source / "fieldwork.csv"),
-        import_walks(ws, source / "walks.csv"),
-        import_survey(ws, source / "survey.csv", source / "survey_design.toml"),
-        *[import_ocds(ws, path, rules=rules) for path in sorted((source / "procurement").glob("releases-*.json"))],
-        import_buyer_areas(ws, source / "procurement" / "buyer_areas.csv"),
-    ]
 
 
 def _source_outputs(ws: Workspace, source: Path, outputs: Path) -> list[Path]:

@@ -1,5 +1,6 @@
 """The synthetic city's other sources, beyond the police file: indicator values, fieldwork records and safety
-walks, a victimisation survey, a procurement history in OCDS and an intervention of known effect.
+walks, a governance assessment and actors registry, a victimisation survey, a procurement history in OCDS and
+an intervention of known effect.
 
 Each comes from its own module and its own random stream, so the city's crimes are the same with or without
 them; :func:`simulate` writes the police side, :func:`add_sources` the rest (``safercities simulate`` and
@@ -9,10 +10,12 @@ them; :func:`simulate` writes the police side, :func:`add_sources` the rest (``s
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 from safercities.sim import SimulatedCity
+from safercities.workspace import ImportResult, Workspace
 
 
 def add_sources(city: SimulatedCity, seed: int | None = None) -> dict[str, Any]:
@@ -20,6 +23,7 @@ def add_sources(city: SimulatedCity, seed: int | None = None) -> dict[str, Any]:
 
     ``sources.json`` lists the files written, so that a demo or a test finds them."""
     from safercities.sim.fieldwork import simulate_fieldwork
+    from safercities.sim.governance import simulate_governance
     from safercities.sim.indicators import simulate_indicators
     from safercities.sim.interventions import plant_intervention
     from safercities.sim.procurement import simulate_procurement
@@ -29,6 +33,7 @@ def add_sources(city: SimulatedCity, seed: int | None = None) -> dict[str, Any]:
     truths: dict[str, Any] = {
         "indicators": simulate_indicators(city, seed),
         "fieldwork": simulate_fieldwork(city, seed),
+        "governance": simulate_governance(city, seed),
         "survey": _plain(simulate_survey(city, seed)),
         "procurement": simulate_procurement(city, seed),
         "intervention": plant_intervention(city, seed),
@@ -41,3 +46,28 @@ def add_sources(city: SimulatedCity, seed: int | None = None) -> dict[str, Any]:
 def _plain(result: Any) -> Any:
     """A simulation result as something JSON can hold (its truth where it has one)."""
     return getattr(result, "truth", result)
+
+
+def import_sources(ws: Workspace, source: Path) -> list[ImportResult]:
+    """Import the sources :func:`add_sources` wrote in ``source``, as a team would import theirs (the procurement
+    thresholds become the workspace's own ``procurement.toml``)."""
+    from safercities.audit.fieldwork import import_fieldwork
+    from safercities.audit.indicators import import_indicators
+    from safercities.audit.walks import import_walks
+    from safercities.governance.store import import_actors, import_answers
+    from safercities.procurement.rules import load_rules
+    from safercities.procurement.store import import_buyer_areas, import_ocds
+    from safercities.survey.importing import import_survey
+
+    rules = load_rules(source / "procurement" / "rules.toml")
+    shutil.copyfile(source / "procurement" / "rules.toml", ws.root / "procurement.toml")  # the city's thresholds
+    return [
+        import_indicators(ws, source / "indicators.csv"),
+        import_fieldwork(ws, source / "fieldwork.csv"),
+        import_walks(ws, source / "walks.csv"),
+        import_answers(ws, source / "governance_answers.csv"),
+        import_actors(ws, source / "actors.yaml"),
+        import_survey(ws, source / "survey.csv", source / "survey_design.toml"),
+        *[import_ocds(ws, path, rules=rules) for path in sorted((source / "procurement").glob("releases-*.json"))],
+        import_buyer_areas(ws, source / "procurement" / "buyer_areas.csv"),
+    ]

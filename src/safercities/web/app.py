@@ -32,6 +32,7 @@ from safercities.errors import SafercitiesError
 from safercities.iccs import name as iccs_name
 from safercities.observatory import Audience
 from safercities.web import accounts
+from safercities.web.sections import Column, Section, records
 from safercities.web.svgmap import choropleth
 from safercities.workspace import Workspace, open_workspace
 
@@ -96,6 +97,29 @@ def _rate_map(rates: Any, lang: str, hot: Any = None) -> str:
         marked=hot,
         marked_label=gettext("hot spot (Gi*, false discovery rate 5%)"),
     )
+
+
+def _facet_column(facet: str) -> str:
+    return {
+        "approach": "approaches",
+        "problem": "problems",
+        "setting": "settings",
+        "target_group": "target_groups",
+    }.get(facet, facet)
+
+
+def _as_list(cell: Any) -> list[str]:
+    if isinstance(cell, list | tuple | np.ndarray):
+        return [str(v) for v in cell]
+    return [] if cell is None or cell == "" else [str(cell)]
+
+
+def _coarsest(ws: Workspace) -> str | None:
+    """The coarsest area level below the whole city (districts, say), where survey samples are large enough."""
+    areas = ws.store.areas()
+    levels = areas.groupby("level")["area_id"].count().sort_values()
+    below_city = [str(level) for level, count in levels.items() if count > 1]
+    return below_city[0] if below_city else None
 
 
 def _environment() -> Environment:
@@ -333,6 +357,171 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             chart=json.dumps(chart),
             extra_sections=[],
         )
+
+    def tables_page(request: Request, title: str, sections: list[Section], intro: str = "") -> HTMLResponse:
+        return render(request, "tables.html.j2", title=title, sections=sections, intro=intro)
+
+    @app.get("/survey", response_class=HTMLResponse)
+    async def survey_page(request: Request) -> HTMLResponse:
+        """Victimisation-survey indicators (SDG 16) with intervals, and the dark figure by district."""
+        from safercities.survey.darkfigure import survey_dark_figure
+        from safercities.survey.importing import surveys
+        from safercities.survey.indicators import survey_indicators
+
+        audience(request)
+        lang = language(request)
+        _ = i18n.translations(lang).gettext
+        if surveys(ws).empty:
+            return tables_page(request, _("Victimisation survey"), [], _("No survey has been imported yet."))
+        city = figures.get(("survey", lang), lambda: survey_indicators(ws, lang=lang, by=("all", "sex")))
+        dark = figures.get(("dark", lang), lambda: survey_dark_figure(ws, level=_coarsest(ws), lang=lang))
+        estimate_columns = [
+            Column("indicator", _("Indicator"), "text"),
+            Column("name", _("What it measures"), "text"),
+            Column("domain", _("Group"), "text"),
+            Column("estimate", _("Estimate"), "percent", 1),
+            Column("ci", _("95%% interval").replace("%%", "%"), "interval", 1, "lower", "upper", percent=True),
+            Column("cv", _("Coefficient of variation"), "percent", 0),
+            Column("n", _("Respondents")),
+            Column("unreliable", _("Unreliable"), "flag"),
+        ]
+        dark_columns = [
+            Column("area_id", _("Area"), "text"),
+            Column("name", _("Offence"), "text"),
+            Column("survey_total", _("Estimated by the survey")),
+            Column("police_recorded", _("Recorded by the police")),
+            Column("reporting_rate", _("Share reported"), "percent", 0),
+            Column(
+                "rr",
+                _("95%% interval").replace("%%", "%"),
+                "interval",
+                0,
+                "reporting_lower",
+                "reporting_upper",
+                percent=True,
+            ),  # fmt: skip
+        ]
+        shown = city[~city["suppressed"].astype(bool)]
+        sections = [
+            Section(
+                "sdg",
+                _("SDG indicators"),
+                estimate_columns,
+                records(shown),
+                note=_(
+                    "Estimates flagged unreliable have a coefficient of variation above the workspace's "
+                    "threshold; estimates resting on too few respondents are not published."
+                ),
+            ),  # fmt: skip
+            Section(
+                "dark",
+                _("The dark figure: survey against police records"),
+                dark_columns,
+                records(dark[dark["reporting_rate"].notna()].sort_values("reporting_rate")),
+            ),  # fmt: skip
+        ]
+        return tables_page(request, _("Victimisation survey"), sections)
+
+    @app.get("/procurement", response_class=HTMLResponse)
+    async def procurement_page(request: Request) -> HTMLResponse:
+        """Corruption-risk screening of public procurement: flags' base rates; buyers and suppliers (logged-in
+        users: a screening names organisations and is a reason to look, not a finding); risk by area."""
+        from safercities.procurement.report import screening_report
+
+        who = audience(request)
+        lang = language(request)
+        _ = i18n.translations(lang).gettext
+        if not ws.store.count("procurement_processes"):
+            return tables_page(request, _("Procurement risk"), [], _("No procurement data has been imported yet."))
+        screening = figures.get(("procurement", lang), lambda: screening_report(ws, lang=lang))
+        flag_columns = [
+            Column("name", _("Red flag"), "text"),
+            Column("level", _("Level"), "text"),
+            Column("raised", _("Raised")),
+            Column("available", _("Could be computed")),
+            Column("base_rate", _("Base rate"), "percent", 1),
+            Column("weight", _("Weight in the index"), "number", 2),
+            Column("source", _("Source"), "text"),
+        ]
+        org_columns = [
+            Column("id", _("Organisation"), "text"),
+            Column("n_processes", _("Processes")),
+            Column("index", _("Risk index"), "number", 2),
+            Column("main_flags", _("Main flags"), "text"),
+        ]
+        area_columns = [
+            Column("area_id", _("Area"), "text", link="/area/"),
+            Column("period", _("Period"), "text"),
+            Column("n_processes", _("Processes")),
+            Column("value", _("Risk"), "number", 3),
+            Column("ci", _("95%% interval").replace("%%", "%"), "interval", 3, "lower", "upper"),
+        ]
+        sections = [Section("flags", _("Red flags and how often they are raised"), flag_columns,
+                            records(screening.base_rates), note=screening.rule)]  # fmt: skip
+        if who.role != "public":
+            sections += [
+                Section(
+                    "buyers",
+                    _("Buyers with the highest risk index"),
+                    org_columns,
+                    records(screening.buyers, 25),
+                    note=screening.caveat,
+                ),  # fmt: skip
+                Section(
+                    "suppliers",
+                    _("Suppliers with the highest risk index"),
+                    org_columns,
+                    records(screening.suppliers, 25),
+                ),  # fmt: skip
+            ]
+        sections.append(Section("areas", _("Procurement risk by area"), area_columns, records(screening.areas)))
+        return tables_page(request, screening.title, sections)
+
+    @app.get("/practices", response_class=HTMLResponse)
+    async def practices_page(request: Request, q: str = "") -> HTMLResponse:
+        """The practice library, searchable by words and facets (the workspace's own practices included)."""
+        from safercities.practices import search, workspace_library
+
+        audience(request)
+        lang = language(request)
+        _ = i18n.translations(lang).gettext
+        library = figures.get(("library",), lambda: workspace_library(ws.root))
+        facets = ("approach", "rating", "problem", "setting", "target_group")
+        chosen = {f: request.query_params.get(f, "") for f in facets}
+        found = search(library, q or None, **{f: v for f, v in chosen.items() if v})
+        frame = found.to_frame(lang)
+        values = library.to_frame(lang)
+        options = [(f, sorted({v for cell in values[_facet_column(f)] for v in _as_list(cell)})) for f in facets]
+        names = {
+            "approach": _("Approach"),
+            "rating": _("Evidence"),
+            "problem": _("Problem"),
+            "setting": _("Setting"),
+            "target_group": _("Target group"),
+        }
+        return render(
+            request,
+            "practices.html.j2",
+            rows=frame.to_dict("records"),
+            q=q,
+            facets=options,
+            chosen=chosen,
+            facet_names=names,
+        )
+
+    @app.get("/practices/{practice_id}", response_class=HTMLResponse)
+    async def practice_page(request: Request, practice_id: str) -> HTMLResponse:
+        """One practice as the library's printable page shows it (mechanism, evidence, needs, sources)."""
+        from safercities.practices import workspace_library
+        from safercities.practices.page import render_page
+
+        audience(request)
+        library = figures.get(("library",), lambda: workspace_library(ws.root))
+        if practice_id not in library:
+            raise HTTPException(status_code=404)
+        html = render_page(library.subset([practice_id]), language(request))
+        back = '<p><a href="/practices">← safercities</a></p>'
+        return HTMLResponse(html.replace("<body>", "<body>" + back, 1))
 
     @app.get("/data/{figure}.csv")
     async def download(request: Request, figure: str, iccs: str = "", level: str = "") -> Response:

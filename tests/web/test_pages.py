@@ -1,0 +1,83 @@
+"""The dashboard's pages over the other sources (survey, procurement, practices), on the synthetic city with
+everything imported as the demo imports it: the same numbers as the service functions, and who sees what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import safercities as sc
+from safercities import i18n
+from safercities.sim import simulate
+from safercities.sim.sources import add_sources, import_sources
+from safercities.web import accounts
+from safercities.web.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pages")
+    city = simulate(folder / "source", seed=3)
+    add_sources(city)
+    with sc.init(folder / "ws", name="Ciudad", crs="EPSG:32614", lang="es", timezone="America/Mexico_City") as ws:
+        ws.import_areas(city.areas, id="area_id", name="name", population="population", level="level",
+                        parent="parent_id")  # fmt: skip
+        ws.import_incidents(city.incidents, mapping=city.mapping)
+        import_sources(ws, folder / "source")
+        accounts.create_user(ws, "vic", PASSWORD, "viewer", by="test")
+    return folder / "ws"
+
+
+@pytest.fixture(scope="module")
+def client(root: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(root, public=True), base_url="https://testserver") as client:
+        yield client
+
+
+def _login(client: TestClient) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    answer = client.post("/login", data={"username": "vic", "password": PASSWORD, "csrf_token": token.group(1)},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303
+
+
+def test_survey_page_shows_the_sdg_estimates_of_the_service(client: TestClient) -> None:
+    from safercities.survey.indicators import survey_indicators
+
+    ws = client.app.state.workspace  # type: ignore[attr-defined]
+    table = survey_indicators(ws, lang="en", by=("all",))
+    safe = table[(table["indicator"] == "16.1.4") & (table["domain"] == "all")].iloc[0]
+    page = client.get("/survey?lang=en").text
+    assert i18n.percent(float(safe["estimate"]), "en", 1) in page
+    assert f"{i18n.percent(float(safe['lower']), 'en', 1)}–{i18n.percent(float(safe['upper']), 'en', 1)}" in page
+    assert "The dark figure" in page
+
+
+def test_procurement_page_names_organisations_only_to_logged_in_users(client: TestClient) -> None:
+    client.cookies.clear()
+    public = client.get("/procurement?lang=en").text
+    assert "Red flags and how often they are raised" in public
+    assert "Buyers with the highest risk index" not in public
+    _login(client)
+    viewer = client.get("/procurement?lang=en").text
+    assert "Buyers with the highest risk index" in viewer and "Suppliers with the highest risk index" in viewer
+    client.cookies.clear()
+
+
+def test_practice_library_page_searches_and_warns(client: TestClient) -> None:
+    from safercities.practices import load_library, search
+
+    page = client.get("/practices?lang=en&problem=youth_violence").text
+    expected = len(search(load_library(), problem="youth_violence"))
+    assert f"{expected} practices" in page
+    assert "⚠" in page  # Scared Straight and the like carry their warning
+    assert client.get("/practices/no-such-practice").status_code == 404
+    first = re.search(r'href="/practices/([a-z0-9_]+)"', page)
+    assert first and client.get(f"/practices/{first.group(1)}").status_code == 200
