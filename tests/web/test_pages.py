@@ -81,3 +81,15 @@ def test_practice_library_page_searches_and_warns(client: TestClient) -> None:
     assert client.get("/practices/no-such-practice").status_code == 404
     first = re.search(r'href="/practices/([a-z0-9_]+)"', page)
     assert first and client.get(f"/practices/{first.group(1)}").status_code == 200
+
+
+def test_governance_page_shows_the_scores_with_their_rule(client: TestClient) -> None:
+    from safercities.governance.assessment import score
+    from safercities.governance.store import stored_answers
+
+    ws = client.app.state.workspace  # type: ignore[attr-defined]
+    scores = score(stored_answers(ws))
+    page = client.get("/governance?lang=en").text
+    for rule in scores.principles["rule"]:
+        assert str(rule).replace("=", "=") in page.replace("&lt;", "<").replace("&gt;", ">")
+    assert "data:image/png;base64," in page and "Actors and their relations" in page

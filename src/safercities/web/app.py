@@ -99,6 +99,16 @@ def _rate_map(rates: Any, lang: str, hot: Any = None) -> str:
     )
 
 
+def _network_png(graph: Any, lang: str, draw: Callable[..., Path]) -> str:
+    """The actors' network drawn by governance.actors, as a data URI for the page."""
+    import base64
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        png = draw(graph, Path(folder) / "network.png", lang)
+        return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
+
+
 def _facet_column(facet: str) -> str:
     return {
         "approach": "approaches",
@@ -522,6 +532,69 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         html = render_page(library.subset([practice_id]), language(request))
         back = '<p><a href="/practices">← safercities</a></p>'
         return HTMLResponse(html.replace("<body>", "<body>" + back, 1))
+
+    @app.get("/governance", response_class=HTMLResponse)
+    async def governance_page(request: Request) -> HTMLResponse:
+        """Urban safety governance: maturity by principle and capacity with the rule, the gaps, and the actors."""
+        from safercities.governance.actors import actor_network, draw_network, network_measures
+        from safercities.governance.assessment import gaps, score
+        from safercities.governance.store import stored_actors, stored_answers
+
+        audience(request)
+        lang = language(request)
+        _ = i18n.translations(lang).gettext
+        if not ws.store.count("governance_answers"):
+            return tables_page(request, _("Governance"), [], _("No governance assessment has been imported yet."))
+        scores = figures.get(("governance",), lambda: score(stored_answers(ws)))
+        q = scores.questionnaire
+        principles = scores.principles.assign(
+            label=[q.text("principle", k, lang) for k in scores.principles["principle"]]
+        )
+        capacities = scores.capacities.assign(
+            label=[q.text("capacity", k, lang) for k in scores.capacities["capacity"]]
+        )
+        level_columns = [
+            Column("label", _("What"), "text"),
+            Column("level", _("Maturity (0-4)")),
+            Column("answered", _("Questions answered")),
+            Column("rule", _("Rule"), "text"),
+        ]
+        gap_columns = [
+            Column("kind", _("Kind"), "text"),
+            Column("label", _("What"), "text"),
+            Column("level", _("Level")),
+            Column("target", _("Target level")),
+            Column("reason", _("Why it is a gap"), "text"),
+        ]
+        sections = [
+            Section(
+                "principles",
+                _("The eight principles of the UN crime-prevention guidelines"),
+                level_columns,
+                records(principles),
+            ),  # fmt: skip
+            Section("capacities", _("Capacities of urban safety governance"), level_columns, records(capacities)),
+            Section("gaps", _("Gaps"), gap_columns, records(gaps(scores, lang=lang))),
+        ]
+        if ws.store.count("stakeholders"):
+            graph = figures.get(("actors",), lambda: actor_network(stored_actors(ws)))
+            measures = network_measures(graph).sort_values("betweenness", ascending=False)
+            actor_columns = [
+                Column("name", _("Actor"), "text"),
+                Column("sector", _("Sector"), "text"),
+                Column("level", _("Level"), "text"),
+                Column("partners", _("Partners")),
+                Column("betweenness", _("Brokerage (betweenness)"), "number", 2),
+                Column("isolated", _("Isolated"), "flag"),
+            ]
+            sections.append(Section("actors", _("Actors and their relations"), actor_columns, records(measures),
+                                    note=_("Isolated actors have no coordination, funding or data-sharing link: "
+                                           "a gap in who does what.")))  # fmt: skip
+            png = figures.get(("network", lang), lambda: _network_png(graph, lang, draw_network))
+            picture = f'<img src="{png}" alt="{_("Actors and their relations")}" style="max-width:100%">'
+        else:
+            picture = ""
+        return render(request, "tables.html.j2", title=_("Governance"), sections=sections, intro="", figure=picture)
 
     @app.get("/data/{figure}.csv")
     async def download(request: Request, figure: str, iccs: str = "", level: str = "") -> Response:
