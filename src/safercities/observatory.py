@@ -336,3 +336,12 @@ def area_profile(ws: Workspace, audience: Audience, area_id: str) -> AreaProfile
         sections=sections,
         monthly=monthly,
     )
+
+
+def emerging_areas(ws: Workspace, iccs: str | None = None, level: str | None = None) -> pd.DataFrame:
+    """Each area's emerging hot spot category over the months (Gi* per month with FDR, Mann-Kendall trend):
+    a pattern of a neighbourhood over time, shown to every audience."""
+    from safercities.spacetime import emerging
+
+    found = emerging(ws, analysis.Selection(iccs=iccs), by="month", level=level).to_geodataframe()
+    return pd.DataFrame({"area_id": found["area_id"], "category": found["category"]})

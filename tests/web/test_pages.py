@@ -93,3 +93,17 @@ def test_governance_page_shows_the_scores_with_their_rule(client: TestClient) ->
     for rule in scores.principles["rule"]:
         assert str(rule).replace("=", "=") in page.replace("&lt;", "<").replace("&gt;", ">")
     assert "data:image/png;base64," in page and "Actors and their relations" in page
+
+
+def test_map_layers_emerging_hot_spots_and_walks(client: TestClient) -> None:
+    from safercities.audit.walks import walk_points
+
+    ws = client.app.state.workspace  # type: ignore[attr-defined]
+    walks = walk_points(ws)
+    page = client.get("/map?layer=emerging&walks=1&lang=en").text
+    assert page.count("<circle") == len(walks)
+    assert "Emerging hot spots (monthly Gi*, Mann-Kendall trend)" in page
+    assert "Early-warning alerts in" in page
+    public_titles = re.findall(r"<circle[^>]*><title>([^<]*)</title>", page)
+    notes = [n for n in walks["note"].dropna() if n]
+    assert notes and not any(note in title for note in notes for title in public_titles)  # notes: analysts only

@@ -48,6 +48,25 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention: marks a mes
 
 
 ROLE_NAMES = (N_("admin"), N_("analyst"), N_("viewer"), N_("public"))
+EMERGING_NAMES = (
+    N_("new hot spot"),
+    N_("new cold spot"),
+    N_("consecutive hot spot"),
+    N_("consecutive cold spot"),
+    N_("intensifying hot spot"),
+    N_("intensifying cold spot"),
+    N_("persistent hot spot"),
+    N_("persistent cold spot"),
+    N_("diminishing hot spot"),
+    N_("diminishing cold spot"),
+    N_("sporadic hot spot"),
+    N_("sporadic cold spot"),
+    N_("oscillating hot spot"),
+    N_("oscillating cold spot"),
+    N_("historical hot spot"),
+    N_("historical cold spot"),
+    N_("no pattern"),
+)
 
 
 def plotly_js() -> Path:
@@ -77,7 +96,64 @@ class Figures:
         return self._cache[key]
 
 
-def _rate_map(rates: Any, lang: str, hot: Any = None) -> str:
+def _walk_points(ws: Workspace, who: Audience, lang: str) -> list[tuple[float, float, str, str]]:
+    """Safety-walk observations as map points, coloured by rating (1 poor, red, to 5 good, green); the
+    walkers' notes only for authorised users (they may describe people)."""
+    from safercities.audit.walks import walk_points
+
+    if not ws.store.count("walk_observations"):
+        return []
+    walks = walk_points(ws)
+    colours = {1: "#d7191c", 2: "#fdae61", 3: "#ffffbf", 4: "#a6d96a", 5: "#1a9641"}
+    out = []
+    for row in walks.itertuples():
+        note = f" – {row.note}" if who.authorised and isinstance(row.note, str) and row.note else ""
+        title = f"{row.category}: {int(row.rating)}/5{note}"
+        out.append((float(row.x), float(row.y), colours.get(int(row.rating), "#999"), title))
+    return out
+
+
+EMERGING_COLOURS = {
+    "new": ("#fee5d9", "#eff3ff"),
+    "consecutive": ("#fcbba1", "#c6dbef"),
+    "intensifying": ("#de2d26", "#3182bd"),
+    "persistent": ("#a50f15", "#08519c"),
+    "diminishing": ("#fc9272", "#9ecae1"),
+    "sporadic": ("#fb6a4a", "#6baed6"),
+    "oscillating": ("#ef3b2c", "#4292c6"),
+    "historical": ("#fdd0a2", "#deebf7"),
+}
+
+
+def _emerging_colour(category: str) -> str:
+    kind = category.split(" ")[0]
+    if kind not in EMERGING_COLOURS:
+        return "#f3f4f6"
+    hot, cold = EMERGING_COLOURS[kind]
+    return hot if "hot" in category else cold
+
+
+def _emerging_map(rates: Any, emerging: Any, lang: str, points: Any = ()) -> str:
+    """Emerging hot spot categories by area (Gi* per month with FDR and a Mann-Kendall trend)."""
+    gettext = i18n.translations(lang).gettext
+    category = emerging.set_index("area_id")["category"].reindex(rates["area_id"]).fillna("no pattern")
+    fills = [_emerging_colour(c) for c in category]
+    present = sorted(set(category), key=lambda c: (c == "no pattern", c))
+    legend = [(_emerging_colour(c), gettext(c)) for c in present]
+    titles = [f"{n}: {gettext(c)}" for n, c in zip(rates["name"].fillna(rates["area_id"]), category, strict=True)]
+    return choropleth(
+        rates.geometry.to_numpy(),
+        np.zeros(len(rates)),
+        titles,
+        np.zeros(len(rates), dtype=bool),
+        label=gettext("Emerging hot spots (monthly Gi*, Mann-Kendall trend)"),
+        hatch_label=gettext("unstable or suppressed"),
+        categories=(fills, legend),
+        points=points,
+    )
+
+
+def _rate_map(rates: Any, lang: str, hot: Any = None, points: Any = ()) -> str:
     """The choropleth of smoothed rates, each area titled with its crude rate and interval."""
     gettext = i18n.translations(lang).gettext
     titles = [
@@ -96,6 +172,7 @@ def _rate_map(rates: Any, lang: str, hot: Any = None) -> str:
         fmt=lambda value: i18n.number(value, lang),
         marked=hot,
         marked_label=gettext("hot spot (Gi*, false discovery rate 5%)"),
+        points=points,
     )
 
 
@@ -315,15 +392,32 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         return figures.get(("rates", who.role, iccs, level), lambda: observatory.area_rates(ws, who, iccs, level))
 
     @app.get("/map", response_class=HTMLResponse)
-    async def map_explorer(request: Request, iccs: str = "", level: str = "") -> HTMLResponse:
+    async def map_explorer(
+        request: Request, iccs: str = "", level: str = "", layer: str = "rates", walks: str = ""
+    ) -> HTMLResponse:
+        """Rates (hot spots outlined) or emerging hot spots by area; safety-walk observations on top; the last
+        month's early-warning alerts below."""
         who = audience(request)
         lang = language(request)
+        _ = i18n.translations(lang).gettext
         rates = _rates(who, iccs or None, level or None)
         spots = figures.get(
             ("hotspots", iccs, level), lambda: observatory.hot_spot_areas(ws, iccs or None, level or None)
         )
         hot = spots.set_index("area_id")["label"].reindex(rates["area_id"]).eq("hot spot").to_numpy()
-        svg = figures.get(("svg", who.role, iccs, level, lang), lambda: _rate_map(rates, lang, hot))
+        points = figures.get(("walks", who.authorised, lang), lambda: _walk_points(ws, who, lang)) if walks else []
+        if layer == "emerging":
+            emerging = figures.get(
+                ("emerging", iccs, level), lambda: observatory.emerging_areas(ws, iccs or None, level or None)
+            )
+            svg = figures.get(
+                ("svg-emerging", iccs, level, lang, bool(walks)),
+                lambda: _emerging_map(rates, emerging, lang, points),
+            )
+        else:
+            svg = figures.get(
+                ("svg", who.role, iccs, level, lang, bool(walks)), lambda: _rate_map(rates, lang, hot, points)
+            )
         sections = figures.get(
             ("sections", lang), lambda: [(code, iccs_name(code, lang)) for code in ws.store.iccs_sections()]
         )
@@ -337,6 +431,8 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
                 years=rates.attrs.get("years", float("nan")),
             ),
         )
+        month = figures.get(("last-month",), lambda: observatory.last_complete_month(ws))
+        alerts = figures.get(("alerts", who.role, month), lambda: observatory.alerts_in_month(ws, who, month))
         return render(
             request,
             "map.html.j2",
@@ -346,7 +442,11 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             levels=levels,
             iccs=iccs,
             level=level,
+            layer=layer,
+            walks=walks,
             hot_spots=int(hot.sum()),
+            alerts=records(alerts),
+            alerts_month=month,
         )
 
     @app.get("/area/{area_id}", response_class=HTMLResponse)

@@ -51,8 +51,14 @@ def choropleth(
     hatch_label: str = "unstable",
     marked: NDArray[np.bool_] | None = None,
     marked_label: str = "",
+    categories: tuple[Sequence[str], Sequence[tuple[str, str]]] | None = None,
+    points: Sequence[tuple[float, float, str, str]] = (),
 ) -> str:
-    """An accessible SVG choropleth of ``values`` over ``geometries`` with a legend (``label`` names it)."""
+    """An accessible SVG choropleth of ``values`` over ``geometries`` with a legend (``label`` names it).
+
+    ``categories`` = (a fill colour per area, legend entries (colour, text)) draws categories instead of
+    classed values; ``points`` = (x, y, colour, title) in the geometries' CRS are drawn on top (walks, say).
+    """
     geoms = shapely.simplify(np.asarray(geometries, dtype=object), 0)
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     span = max(maxx - minx, maxy - miny) or 1.0
@@ -64,7 +70,10 @@ def choropleth(
     ramp = RAMP[-len(breaks) :] if breaks.size else RAMP
     shapes = []
     for i, geom in enumerate(geoms):
-        fill = ramp[min(int(cls[i]), len(ramp) - 1)] if np.isfinite(values[i]) else NO_DATA
+        if categories is not None:
+            fill = categories[0][i]
+        else:
+            fill = ramp[min(int(cls[i]), len(ramp) - 1)] if np.isfinite(values[i]) else NO_DATA
         d = _path(geom, minx, maxy, scale)
         title = f"<title>{escape(titles[i])}</title>"
         shapes.append(f'<path d="{d}" fill="{fill}" class="area">{title}</path>')
@@ -72,17 +81,32 @@ def choropleth(
             shapes.append(f'<path d="{d}" fill="url(#hatch)" class="hatch" aria-hidden="true"/>')
         if marked is not None and marked[i]:
             shapes.append(f'<path d="{d}" fill="none" class="marked" aria-hidden="true"/>')
+    for x, y, colour, title in points:
+        shapes.append(
+            f'<circle cx="{(x - minx) * scale:.1f}" cy="{(maxy - y) * scale:.1f}" r="3" fill="{colour}" '
+            f'stroke="#111" stroke-width=".6"><title>{escape(title)}</title></circle>'
+        )
     legend_y = height + 18
     items = []
-    lower = float(np.nanmin(values)) if np.isfinite(values).any() else float("nan")
-    for k, upper in enumerate(breaks):
-        text = f"{fmt(lower)} – {fmt(upper)}"
-        x = 8 + k * 118
+    if categories is not None:
+        entries = list(categories[1])
+    else:
+        entries = []
+        lower = float(np.nanmin(values)) if np.isfinite(values).any() else float("nan")
+        for k, upper in enumerate(breaks):
+            entries.append((ramp[k], f"{fmt(lower)} – {fmt(upper)}"))
+            lower = float(upper)
+    x, y = 8.0, legend_y
+    for colour, text in entries:  # entries flow in rows, each as wide as its text (11 px type: ~6.2 px a letter)
+        width = 26 + 6.2 * len(text)
+        if x > 8 and x + width > WIDTH:
+            x, y = 8.0, y + 18
         items.append(
-            f'<rect x="{x}" y="{legend_y}" width="14" height="14" fill="{ramp[k]}" stroke="#555" stroke-width=".5"/>'
-            f'<text x="{x + 18}" y="{legend_y + 11}">{escape(text)}</text>'
+            f'<rect x="{x:.0f}" y="{y}" width="14" height="14" fill="{colour}" stroke="#555" stroke-width=".5"/>'
+            f'<text x="{x + 18:.0f}" y="{y + 11}">{escape(text)}</text>'
         )
-        lower = float(upper)
+        x += width
+    legend_y = y
     row2 = legend_y + 22
     items.append(
         f'<rect x="8" y="{row2}" width="14" height="14" fill="url(#hatch)" stroke="#555" stroke-width=".5"/>'
