@@ -98,8 +98,14 @@ def load_config(folder: Path) -> WorkspaceConfig:
 
 
 def save_config(folder: Path, config: WorkspaceConfig) -> Path:
-    """Write ``safercities.toml``; the file is the single source of the settings."""
-    data = {
+    """Write ``safercities.toml``; the file is the single source of the settings. Tables that other modules
+    read themselves (``[survey]``, say) are kept as they are."""
+    path = folder / CONFIG_NAME
+    try:
+        kept = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError:
+        kept = {}
+    data = kept | {
         "workspace": {
             "name": config.name,
             "crs": config.crs,
@@ -110,6 +116,5 @@ def save_config(folder: Path, config: WorkspaceConfig) -> Path:
         "disclosure": asdict(config.disclosure),
         "rates": asdict(config.rates),
     }
-    path = folder / CONFIG_NAME
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     return path
