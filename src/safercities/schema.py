@@ -10,7 +10,7 @@ from safercities.tables import procurement as _procurement
 from safercities.tables import survey as _survey
 from safercities.tables import web as _web
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # steps from one version to the next: safercities.store.migrations
 
 # Column name -> SQL type; types are the common subset of DuckDB and PostgreSQL.
 TABLES: dict[str, dict[str, str]] = {

@@ -18,7 +18,11 @@ def init_command(
     crs: Annotated[str, typer.Option(help="Projected CRS in metres, e.g. EPSG:32614 (UTM 14N).")],
     lang: Annotated[str, typer.Option(help="Language of reports: en, es or fr.")] = "en",
     timezone: Annotated[str, typer.Option(help="IANA time zone of local clock times.")] = "UTC",
+    database: Annotated[
+        str | None,
+        typer.Option(help="postgresql://user@host/db[?schema=NAME] for a server store (default: DuckDB file)."),
+    ] = None,
 ) -> None:
-    """Make a workspace: safercities.toml and an embedded DuckDB store."""
-    with init(folder, name=name, crs=crs, lang=lang, timezone=timezone) as ws:
+    """Make a workspace: safercities.toml and a store (embedded DuckDB, or a PostgreSQL/PostGIS schema)."""
+    with init(folder, name=name, crs=crs, lang=lang, timezone=timezone, database=database) as ws:
         console.print(f"[green]workspace[/] {ws.config.name!r} in {ws.root} ({ws.config.crs}, {ws.config.timezone})")
