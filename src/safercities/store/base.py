@@ -1,7 +1,8 @@
 """What every store backend offers, so that services never write SQL.
 
-DuckDB (:mod:`.duckdb`) implements it now; the PostgreSQL/PostGIS backend will implement the
-same methods, and the tests will run against both.
+DuckDB (:mod:`.duckdb`) and PostgreSQL/PostGIS (:mod:`.postgres`) implement it; the tests run
+against both (``SAFERCITIES_TEST_BACKEND=postgres``) and tests/store/test_postgres.py compares them.
+A ``where`` clause marks its parameters with ``?`` on every backend.
 """
 
 from __future__ import annotations
@@ -40,6 +41,29 @@ class Store(Protocol):
     def iccs_sections(self) -> list[str]: ...
     def areas(self) -> pd.DataFrame: ...
     def cube(self, by: str, lineage: pd.DataFrame, sections: list[str], timezone: str) -> pd.DataFrame: ...
+
+    # selections for the analytics (an ICCS prefix and a local-time [start, end) window)
+    def incident_points(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> pa.Table: ...
+    def time_span(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]: ...
+    def incident_times(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> pd.DataFrame: ...
+    def area_counts(
+        self, iccs: str | None = None, start: str | None = None, end: str | None = None, timezone: str = "UTC"
+    ) -> pd.DataFrame: ...
+    def period_counts(
+        self,
+        by: str,
+        lineage: pd.DataFrame,
+        timezone: str,
+        iccs: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> pd.DataFrame: ...
 
     # data quality
     def quality_totals(self) -> dict[str, int]: ...
