@@ -48,6 +48,11 @@ def test_template_import_show_monitor_recommendations_export_history(root: Path,
     assert table.loc["T1", "current_period"] == "2023-02"
     assert table.loc["T1", "status_label"] == "En curso según lo previsto"
     assert "Avance esperado" in (tmp_path / "monitor.txt").read_text(encoding="utf-8")
+    code, out = invoke(
+        "plan", "monitor", "-w", root, "--as-of", "2023-03-15", "--public", "--out", tmp_path / "pub.csv"
+    )
+    assert code == 0, out
+    assert pd.read_csv(tmp_path / "pub.csv").set_index("target_id").loc["T1", "status"] == "no_data"
 
     code, out = invoke("plan", "recommendations", "-w", root, "--as-of", "2023-06-30", "--lang", "en",
                        "--out", tmp_path / "recs.csv")  # fmt: skip

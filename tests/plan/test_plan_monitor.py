@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
-from plankit import lattice_workspace, write_sample
+from plankit import lattice_workspace, sample_plan, write_sample
 from test_plan_progress import garwood
 
 from safercities.plan import import_plan, monitor_plan, stored_plan
@@ -97,3 +98,41 @@ def test_the_plan_summary(ws: Workspace) -> None:
     assert "En bonne voie" in result.targets["status_label"].tolist()
     assert "En retard" in result.summary() or "À risque" in result.summary() or "En bonne voie" in result.summary()
     assert result.status_counts["targets"].sum() == 2
+
+
+def test_a_public_audience_sees_no_figure_resting_on_a_small_count(ws: Workspace) -> None:
+    # T1 rests on 4 crimes (baseline) and 2 (February): both below disclosure.min_count = 5
+    analyst = monitor_plan(ws, as_of="2023-03-15").targets.set_index("target_id")
+    public = monitor_plan(ws, as_of="2023-03-15", public=True).targets.set_index("target_id")
+    assert np.isfinite(analyst.loc["T1", "progress"])
+    assert np.isnan(public.loc["T1", ["baseline", "current", "progress"]].to_numpy(float)).all()
+    assert public.loc["T1", "status"] == "no_data"
+
+
+def test_a_survey_estimate_carries_its_interval_to_progress(tmp_path: Path) -> None:
+    """An imported survey indicator (value, interval, standard error) as the target's measure."""
+
+    from safercities.audit.indicators import import_indicators
+
+    workspace = lattice_workspace(tmp_path / "city")
+    values = tmp_path / "survey.csv"
+    values.write_text(
+        "area_id,period,indicator_id,value,lower,upper,se,source\n"
+        "K21,2023,trust_in_police,40.0,34.0,46.0,3.06,victimisation_survey\n"
+        "K21,2024,trust_in_police,47.5,41.2,53.8,3.2,victimisation_survey\n",
+        encoding="utf-8",
+    )
+    assert import_indicators(workspace, values).rejected == 0
+    plan = sample_plan()
+    plan.targets.loc[0, ["indicator_id", "baseline_period", "target_value"]] = ["trust_in_police", "2023", 60.0]
+    plan.targets.loc[0, "target_date"] = dt.date(2026, 12, 31)
+    import_plan(workspace, write_sample(workspace, tmp_path / "plan.xlsx", plan))
+    row = monitor_plan(workspace, as_of="2025-03-01").targets.set_index("target_id").loc["T1"]
+    workspace.close()
+    assert (row["baseline"], row["baseline_lower"], row["current_period"], row["current"]) == (40.0, 34.0, "2024", 47.5)
+    assert [row["progress"], row["progress_lower"], row["progress_upper"]] == pytest.approx(
+        [7.5 / 20, 1.2 / 20, 13.8 / 20]
+    )
+    expected = (dt.date(2025, 1, 1) - dt.date(2024, 1, 1)).days / (dt.date(2026, 12, 31) - dt.date(2024, 1, 1)).days
+    assert row["expected"] == pytest.approx(expected)
+    assert row["status"] == "on_track" and row["direction_ok"] is True

@@ -138,6 +138,9 @@ def monitor_command(
     lang: LangOption = None,
     confidence: Annotated[float, typer.Option("--confidence", help="Confidence level of the intervals.")] = 0.95,
     framework: FrameworkOption = "default",
+    public: Annotated[
+        bool, typer.Option("--public", help="Withhold figures resting on a count below disclosure.min_count.")
+    ] = False,
     out: OutOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -145,7 +148,9 @@ def monitor_command(
     from safercities.plan import monitor_plan
 
     with open_workspace(chosen(workspace), read_only=True) as ws:
-        result = monitor_plan(ws, as_of=as_of, framework=framework, confidence=confidence, lang=lang or ws.config.lang)
+        result = monitor_plan(
+            ws, as_of=as_of, framework=framework, confidence=confidence, lang=lang or ws.config.lang, public=public
+        )
     frame = result.to_frame()
     shown = frame.assign(
         progress=frame["progress"].map(lambda v: f"{v:.2f}" if pd.notna(v) else ""),
@@ -203,7 +208,12 @@ def history_command(out: OutOption = None, workspace: WorkspaceOption = None) ->
 
     with open_workspace(chosen(workspace), read_only=True) as ws:
         frame = plan_history(ws)
-    show_frame(frame, "plan imports", limit=500)
+    brief = frame.assign(
+        file=frame["file"].map(lambda f: Path(f).name),
+        finished_at=pd.to_datetime(frame["finished_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+        changes=frame["changes"].map(lambda t: t if len(t) <= 60 else t[:57] + "…"),
+    )
+    show_frame(brief, "plan imports", limit=500)
     if out is not None:
         write_frame(frame, out)
         console.print(f"wrote {out}")

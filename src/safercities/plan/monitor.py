@@ -117,11 +117,15 @@ def monitor_plan(
     confidence: float = 0.95,
     lang: str = "en",
     plan: Plan | None = None,
+    public: bool = False,
 ) -> PlanMonitoring:
     """Monitor the workspace's plan (or ``plan``) at ``as_of`` (default: today): targets, budget, recommendations.
 
     A target's current value is its indicator's latest value after the baseline period, in periods ended by
     ``as_of``; a baseline that the plan could not compute at import (no data then) is computed now.
+    ``public=True`` is for audiences that are not authorised analysts: a current value (or a baseline computed now)
+    resting on a count below ``disclosure.min_count`` is withheld, and a stored baseline that rests on one is hidden
+    too, so that its target shows ``no_data`` rather than a number that discloses a small count.
     """
     from safercities.plan.store import stored_plan
     from safercities.plan.values import baselines, currents
@@ -133,7 +137,7 @@ def monitor_plan(
     targets = plan.targets.copy()
     missing = targets["baseline"].isna()
     if missing.any():
-        got = baselines(ws, targets[missing], fw, confidence).rename(columns={"period": "baseline_period"})
+        got = baselines(ws, targets[missing], fw, confidence, public).rename(columns={"period": "baseline_period"})
         fill = (
             targets[missing]
             .drop(columns=["baseline", "baseline_lower", "baseline_upper", "baseline_se"])
@@ -152,7 +156,13 @@ def monitor_plan(
         )
         fill["baseline_source"] = np.where(fill["baseline"].notna(), "store", "")
         targets = pd.concat([targets[~missing], fill[targets.columns]], ignore_index=True)
-    now = currents(ws, targets, day, fw, confidence)
+    if public and len(targets):
+        check = baselines(ws, targets, fw, confidence, public=True).rename(columns={"period": "baseline_period"})
+        keyed = targets.merge(check, on=["scope", "indicator_id", "baseline_period"], how="left")
+        withheld = keyed["source"].astype(str).str.startswith("withheld").to_numpy()
+        for column in ("baseline", "baseline_lower", "baseline_upper", "baseline_se"):
+            targets[column] = targets[column].where(~withheld)
+    now = currents(ws, targets, day, fw, confidence, public)
     worse = {i.id: i.higher_is_worse for i in fw.indicators}
     assessed = assess(targets, now, confidence, worse)
     assessed["status_label"] = [label(f"progress.{s}", lang) for s in assessed["status"]]

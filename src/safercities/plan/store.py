@@ -225,8 +225,18 @@ def plan_history(ws: Workspace) -> pd.DataFrame:
 
     held = ws.store.read("imports", "kind = ?", [KIND]).sort_values("import_id")
     changes = [json.loads(o or "{}").get("changes", []) for o in held["options"]]
-    return held.assign(changes=["; ".join(c) for c in changes])[
-        ["import_id", "file", "username", "finished_at", "status", "rows_accepted", "rows_rejected", "changes"]
+    return held.assign(n_changes=[len(c) for c in changes], changes=["; ".join(c) for c in changes])[
+        [
+            "import_id",
+            "file",
+            "username",
+            "finished_at",
+            "status",
+            "rows_accepted",
+            "rows_rejected",
+            "n_changes",
+            "changes",
+        ]  # fmt: skip
     ].reset_index(drop=True)
 
 

@@ -81,11 +81,13 @@ def measure(
     wanted: pd.DataFrame,
     framework: str | Framework = "default",
     confidence: float = 0.95,
+    public: bool = False,
 ) -> pd.DataFrame:
     """Indicator values for the rows of ``wanted`` (scope, indicator_id, period), in the long contract plus scope.
 
     One call of :func:`~safercities.audit.indicators.indicator_values` per area level, over the framework cut down
-    to the indicators asked for; a scope that is not an area gives no row.
+    to the indicators asked for; a scope that is not an area gives no row. ``public=True`` withholds values resting
+    on a count below the workspace's ``disclosure.min_count`` (they come back NaN).
     """
     columns = ["scope", *VALUE_COLUMNS]
     if wanted.empty:
@@ -100,6 +102,7 @@ def measure(
             sorted(group["period"].unique()),
             level=str(level),
             confidence=confidence,
+            public=public,
         )
         frames.append(group[["scope", "area_id", "indicator_id", "period"]].merge(got, how="inner"))
     if not frames:
@@ -107,10 +110,16 @@ def measure(
     return pd.concat(frames, ignore_index=True)[columns].drop_duplicates(["scope", "indicator_id", "period"])
 
 
-def baselines(ws: Workspace, targets: pd.DataFrame, framework: str | Framework = "default", confidence: float = 0.95):
+def baselines(
+    ws: Workspace,
+    targets: pd.DataFrame,
+    framework: str | Framework = "default",
+    confidence: float = 0.95,
+    public: bool = False,
+) -> pd.DataFrame:
     """Each target's value at its baseline period (scope, indicator_id, period and the value columns)."""
     wanted = targets[["scope", "indicator_id", "baseline_period"]].rename(columns={"baseline_period": "period"})
-    return measure(ws, wanted.drop_duplicates(), framework, confidence)
+    return measure(ws, wanted.drop_duplicates(), framework, confidence, public)
 
 
 def currents(
@@ -119,6 +128,7 @@ def currents(
     as_of: dt.date,
     framework: str | Framework = "default",
     confidence: float = 0.95,
+    public: bool = False,
 ) -> pd.DataFrame:
     """Each target's latest value after its baseline period (periods ended by ``as_of`` and covered by data)."""
     end = data_end(ws)
@@ -133,7 +143,7 @@ def currents(
         for period in following_periods(label, last)
     ]
     wanted = pd.DataFrame(rows, columns=["target_id", "scope", "indicator_id", "period"])
-    got = measure(ws, wanted[["scope", "indicator_id", "period"]].drop_duplicates(), framework, confidence)
+    got = measure(ws, wanted[["scope", "indicator_id", "period"]].drop_duplicates(), framework, confidence, public)
     joined = wanted.merge(got, on=["scope", "indicator_id", "period"], how="inner")
     joined = joined[joined["value"].notna()]
     joined = joined.assign(_end=[parse_period(p).end for p in joined["period"]])
