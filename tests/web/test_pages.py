@@ -107,3 +107,19 @@ def test_map_layers_emerging_hot_spots_and_walks(client: TestClient) -> None:
     public_titles = re.findall(r"<circle[^>]*><title>([^<]*)</title>", page)
     notes = [n for n in walks["note"].dropna() if n]
     assert notes and not any(note in title for note in notes for title in public_titles)  # notes: analysts only
+
+
+def test_community_profile_shows_the_audit_evidence_and_quotes_only_to_logged_in_users(client: TestClient) -> None:
+    from safercities.audit.fieldwork import segments
+
+    ws = client.app.state.workspace  # type: ignore[attr-defined]
+    said = segments(ws)
+    area = str(said["area_id"].value_counts().index[0])
+    quote = str(said.loc[said["area_id"] == area, "quote"].dropna().iloc[0])
+    client.cookies.clear()
+    public = client.get(f"/area/{area}?lang=en").text
+    assert "Indicators of the audit" in public and "Safety walks" in public
+    assert quote not in public
+    _login(client)
+    assert quote.replace("'", "&#39;").replace('"', "&#34;") in client.get(f"/area/{area}?lang=en").text
+    client.cookies.clear()

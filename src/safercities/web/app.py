@@ -96,6 +96,78 @@ class Figures:
         return self._cache[key]
 
 
+def _area_evidence(ws: Workspace, who: Audience, area_id: str, lang: str) -> list[Section]:
+    """What the audit holds on one community: indicator values by dimension, safety-walk ratings, and (for
+    logged-in users: they are people's words) focus-group quotes; the audit's priorities and the plan's
+    interventions where they exist."""
+    from safercities.audit.framework import load_framework
+    from safercities.audit.indicators import indicator_values
+
+    _ = i18n.translations(lang).gettext
+    sections: list[Section] = []
+    values = indicator_values(ws, public=not who.authorised)
+    here = values[(values["area_id"] == area_id) & values["value"].notna()]
+    if len(here):
+        names = load_framework().to_frame(lang).set_index("indicator_id")
+        latest = here.sort_values("period").groupby("indicator_id").tail(1)
+        latest = latest.join(names[["dimension", "name", "unit_label"]], on="indicator_id").sort_values(
+            ["dimension", "indicator_id"]
+        )
+        sections.append(
+            Section(
+                "indicators",
+                _("Indicators of the audit"),
+                [
+                    Column("dimension", _("Dimension"), "text"),
+                    Column("name", _("Indicator"), "text"),
+                    Column("period", _("Period"), "text"),
+                    Column("value", _("Value"), "number", 2),
+                    Column("ci", _("95%% interval").replace("%%", "%"), "interval", 2, "lower", "upper"),
+                    Column("unit_label", _("Unit"), "text"),
+                ],
+                records(latest),
+            )
+        )
+    if ws.store.count("walk_observations"):
+        from safercities.audit.walks import observations, walk_summary
+
+        summary = walk_summary(observations(ws))
+        summary = summary[summary["area_id"] == area_id]
+        if len(summary):
+            sections.append(
+                Section(
+                    "walks",
+                    _("Safety walks: mean rating by category (1 poor – 5 good)"),
+                    [
+                        Column("category", _("Category"), "text"),
+                        Column("n", _("Observations")),
+                        Column("mean", _("Mean rating"), "number", 2),
+                        Column("ci", _("95%% interval").replace("%%", "%"), "interval", 2, "lower", "upper"),
+                    ],
+                    records(summary),
+                )
+            )
+    if who.role != "public" and ws.store.count("fieldwork_segments"):
+        from safercities.audit.fieldwork import segments
+
+        said = segments(ws)
+        said = said[said["area_id"] == area_id]
+        if len(said):
+            sections.append(
+                Section(
+                    "quotes",
+                    _("What residents said (focus groups and interviews)"),
+                    [
+                        Column("participant_group", _("Group"), "text"),
+                        Column("codes", _("Codes"), "text"),
+                        Column("quote", _("Quote"), "text"),
+                    ],
+                    records(said, 40),
+                )
+            )
+    return sections
+
+
 def _walk_points(ws: Workspace, who: Audience, lang: str) -> list[tuple[float, float, str, str]]:
     """Safety-walk observations as map points, coloured by rating (1 poor, red, to 5 good, green); the
     walkers' notes only for authorised users (they may describe people)."""
@@ -453,6 +525,7 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
     async def area_page(request: Request, area_id: str) -> HTMLResponse:
         """A community's profile: its crime picture now; the audit's evidence and plan as they exist."""
         who = audience(request)
+        lang = language(request)
         profile = figures.get(("area", who.role, area_id), lambda: observatory.area_profile(ws, who, area_id))
         chart = {
             "x": [str(p)[:10] for p in profile.monthly["period"]],
@@ -465,7 +538,9 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             sections=profile.sections.to_dict("records"),
             monthly=profile.monthly.to_dict("records"),
             chart=json.dumps(chart),
-            extra_sections=[],
+            extra_sections=figures.get(
+                ("area-evidence", who.role, area_id, lang), lambda: _area_evidence(ws, who, area_id, lang)
+            ),
         )
 
     def tables_page(request: Request, title: str, sections: list[Section], intro: str = "") -> HTMLResponse:
