@@ -1,7 +1,8 @@
 """The synthetic city for the audit-run tests: its files drawn once, and workspaces built from them in stages.
 
-Stages: ``areas`` (boundaries only), ``data`` (+ incidents and the indicator values of ``sim.indicators``) and
-``fieldwork`` (+ the focus groups, interviews and safety walks of ``sim.fieldwork``, consistent with the truth).
+Stages: ``areas`` (boundaries only), ``data`` (+ incidents and the indicator values of ``sim.indicators``),
+``fieldwork`` (+ the focus groups, interviews and safety walks of ``sim.fieldwork``, consistent with the truth)
+and ``survey`` (+ the victimisation survey of ``sim.survey``).
 Each workspace is built by importing the files, so that tests on any backend get their own.
 """
 
@@ -17,9 +18,11 @@ from safercities.audit.indicators import import_indicators
 from safercities.sim import SimulatedCity, simulate
 from safercities.sim.fieldwork import simulate_fieldwork
 from safercities.sim.indicators import simulate_indicators
+from safercities.sim.survey import simulate_survey
+from safercities.survey.importing import import_survey
 from safercities.workspace import init
 
-STAGES = ("areas", "data", "fieldwork")
+STAGES = ("areas", "data", "fieldwork", "survey")
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,15 @@ class AuditCity:
             ws.import_areas(
                 city.areas, id="area_id", name="name", population="population", level="level", parent="parent_id"
             )
-            if stage in ("data", "fieldwork"):
+            if stage != "areas":
                 ws.import_incidents(city.incidents, mapping=city.mapping)
                 import_indicators(ws, self.file(self.indicators["file"]))
-            if stage == "fieldwork":
+            if stage in ("fieldwork", "survey"):
                 fw.import_fieldwork(ws, self.file(self.fieldwork["files"]["fieldwork"]))
                 wk.import_walks(ws, self.file(self.fieldwork["files"]["walks"]))
+            if stage == "survey":
+                survey = simulate_survey(city, seed=city.seed)
+                import_survey(ws, survey.export, survey.design)
         return root
 
 

@@ -232,6 +232,28 @@ def test_without_fieldwork_steps_three_and_four_wait(early: AuditBundle) -> None
     assert "Aún no hay prioridades" in html and "aún no hay trabajo de campo" in html
 
 
+def test_survey_perceptions_join_the_evidence_when_a_survey_is_held(
+    city: AuditCity, bundle: AuditBundle, tmp_path: Path
+) -> None:
+    from safercities.survey.indicators import survey_indicators
+
+    root = city.workspace(tmp_path / "ws", "survey")
+    with open_workspace(root, read_only=True) as ws:
+        made = run_audit(ws, draws=DRAWS, replications=0, seed=7, out=tmp_path / "s")
+        estimates = survey_indicators(ws, level="community", by=("area",))
+    assert made.steps[2]["survey"] is True and bundle.steps[2]["survey"] is False
+    evidence = made.table("evidence")
+    survey = evidence[evidence["kind"] == "survey"]
+    assert len(survey) and set(survey["ref"]) <= {"feel_safe_share", "reporting_share"}
+    # each survey item is the published SDG 16.1.4 / 16.3.1 estimate of that community (suppressed ones left out)
+    published = estimates[(estimates["by"] == "area") & ~estimates["suppressed"].astype(bool)]
+    feel = published[published["indicator"] == "16.1.4"].set_index("domain")["estimate"]
+    for row in survey[(survey["ref"] == "feel_safe_share") & (survey["scope"] != "city")].itertuples(index=False):
+        assert row.text.startswith(f"feel_safe_share = {feel[row.scope] * 100:.0f}%"), row.text
+    comparison = compare_audits(bundle, made)
+    assert list(comparison.imports["kind"]) == ["survey_respondents"]
+
+
 def test_compare_says_what_fieldwork_added(early: AuditBundle, bundle: AuditBundle, city: AuditCity) -> None:
     comparison = compare_audits(early.path, bundle.path)
     assert set(comparison.imports["kind"]) == {"fieldwork_segments", "walk_observations"}
@@ -354,3 +376,25 @@ def test_selection_by_an_indicator_with_exclusions(full_ws: Path, tmp_path: Path
     robbery = robbery[robbery["indicator_id"] == "robbery_rate"].set_index("area_id")["value"]
     assert np.allclose(selection.set_index("area_id")["value"], robbery.reindex(selection["area_id"]))
     assert made.manifest["parameters"]["exclude"] == ["C034"]
+
+
+def test_evidence_is_put_in_the_summary_language_or_left_as_it_is() -> None:
+    from safercities.audit.summary import evidence_text
+
+    fw = load_framework()
+    raw = "robbery_rate = 1703 [1474–1957] per_100k (2024): worse than 100% of 60 areas"
+    es = evidence_text("indicator", "robbery_rate", raw, fw, "es")
+    assert es.startswith(fw.indicator("robbery_rate").name["es"] + ": 1,703 [1,474–1,957]")
+    assert "(2024), peor que el 100% de 60 comunidades" in es
+    fr = evidence_text("indicator", "robbery_rate", raw, fw, "fr")
+    from safercities import i18n
+
+    assert f": {i18n.number(1703.0, 'fr')} [" in fr and "plus défavorable que 100" in fr
+    walk = "lighting rated 1.2/5 on safety walks (n = 5, 95% CI 1.0–1.8)"
+    assert evidence_text("walk", "W1,W2", walk, fw, "es") == (
+        "Iluminación calificada con 1.2 de 5 en los recorridos (n = 5, IC 95% 1.0–1.8)"
+    )
+    assert evidence_text("survey", "feel_safe_share", "feel_safe_share = 45% (SE 3.0 pts)", fw, "en").endswith(": 45%")
+    # a quote, or a text of another form, is shown as it was recorded
+    assert evidence_text("quote", "Q1", "Aquí te asaltan.", fw, "en") == "Aquí te asaltan."
+    assert evidence_text("indicator", "x", "something else = 3", fw, "fr") == "something else = 3"

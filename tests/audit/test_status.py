@@ -79,6 +79,15 @@ def test_with_fieldwork_only_the_survey_is_missing(stages: dict[str, Path], city
     assert status.missing()[0].startswith("1. ")
 
 
+def test_with_a_survey_nothing_is_missing_beyond_step_one(city: AuditCity, tmp_path: Path) -> None:
+    root = city.workspace(tmp_path / "ws", "survey")
+    with open_workspace(root, read_only=True) as ws:
+        status = audit_status(ws, lang="en")
+    assert [s.state for s in status.steps] == ["partial", "ready", "ready", "ready", "outside"]
+    assert status.counts["surveys"] == 1
+    assert [line.split(".")[0] for line in status.missing()] == ["1", "1", "5"]
+
+
 def test_after_an_audit_status_names_the_selected_communities_still_unvisited(
     stages: dict[str, Path], city: AuditCity, tmp_path: Path
 ) -> None:

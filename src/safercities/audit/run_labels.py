@@ -264,7 +264,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "retenue ({stratum})",
     },  # fmt: skip
     "overall": {"en": "Overall", "es": "General", "fr": "Général"},
-    "score_of": {"en": "score of {name}", "es": "puntuación de {name}", "fr": "score de {name}"},
+    "score_of": {"en": "{name} score", "es": "puntuación de {name}", "fr": "score de {name}"},
     "not_scored": {
         "en": "{count} communities have too few indicator values to be scored: {list}.",
         "es": "{count} comunidades tienen muy pocos valores de indicadores para puntuarse: {list}.",
