@@ -123,3 +123,15 @@ def test_community_profile_shows_the_audit_evidence_and_quotes_only_to_logged_in
     _login(client)
     assert quote.replace("'", "&#39;").replace('"', "&#34;") in client.get(f"/area/{area}?lang=en").text
     client.cookies.clear()
+
+
+def test_plan_page_shows_each_target_status_and_the_rule(client: TestClient) -> None:
+    from safercities.plan import monitor_plan
+
+    ws = client.app.state.workspace  # type: ignore[attr-defined]
+    monitoring = monitor_plan(ws, lang="en", public=True)
+    page = client.get("/plan?lang=en").text
+    for label in monitoring.targets["status_label"]:
+        assert str(label) in page
+    assert monitoring.rules["status"].split(".")[0] in page
+    assert "Interventions: who does what" in page

@@ -1,6 +1,6 @@
 """The synthetic city's other sources, beyond the police file: indicator values, fieldwork records and safety
-walks, a governance assessment and actors registry, a victimisation survey, a procurement history in OCDS and
-an intervention of known effect.
+walks, a governance assessment and actors registry, a crime-prevention plan, a victimisation survey, a
+procurement history in OCDS and an intervention of known effect.
 
 Each comes from its own module and its own random stream, so the city's crimes are the same with or without
 them; :func:`simulate` writes the police side, :func:`add_sources` the rest (``safercities simulate`` and
@@ -26,14 +26,17 @@ def add_sources(city: SimulatedCity, seed: int | None = None) -> dict[str, Any]:
     from safercities.sim.governance import simulate_governance
     from safercities.sim.indicators import simulate_indicators
     from safercities.sim.interventions import plant_intervention
+    from safercities.sim.plan import simulate_plan
     from safercities.sim.procurement import simulate_procurement
     from safercities.sim.survey import simulate_survey
 
     seed = city.seed if seed is None else int(seed)
+    fieldwork = simulate_fieldwork(city, seed)
     truths: dict[str, Any] = {
         "indicators": simulate_indicators(city, seed),
-        "fieldwork": simulate_fieldwork(city, seed),
+        "fieldwork": fieldwork,
         "governance": simulate_governance(city, seed),
+        "plan": simulate_plan(city, seed, fieldwork=fieldwork),
         "survey": _plain(simulate_survey(city, seed)),
         "procurement": simulate_procurement(city, seed),
         "intervention": plant_intervention(city, seed),
@@ -55,6 +58,7 @@ def import_sources(ws: Workspace, source: Path) -> list[ImportResult]:
     from safercities.audit.indicators import import_indicators
     from safercities.audit.walks import import_walks
     from safercities.governance.store import import_actors, import_answers
+    from safercities.plan.store import import_plan
     from safercities.procurement.rules import load_rules
     from safercities.procurement.store import import_buyer_areas, import_ocds
     from safercities.survey.importing import import_survey
@@ -67,6 +71,8 @@ def import_sources(ws: Workspace, source: Path) -> list[ImportResult]:
         import_walks(ws, source / "walks.csv"),
         import_answers(ws, source / "governance_answers.csv"),
         import_actors(ws, source / "actors.yaml"),
+        import_actors(ws, source / "plan_actors.yaml"),
+        import_plan(ws, source / "plan.xlsx"),
         import_survey(ws, source / "survey.csv", source / "survey_design.toml"),
         *[import_ocds(ws, path, rules=rules) for path in sorted((source / "procurement").glob("releases-*.json"))],
         import_buyer_areas(ws, source / "procurement" / "buyer_areas.csv"),

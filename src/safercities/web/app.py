@@ -771,6 +771,91 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             picture = ""
         return render(request, "tables.html.j2", title=_("Governance"), sections=sections, intro="", figure=picture)
 
+    @app.get("/plan", response_class=HTMLResponse)
+    async def plan_page(request: Request) -> HTMLResponse:
+        """The crime-prevention plan and its monitoring: each target's progress with its interval and status
+        (the rule written out), interventions with who does what, budget by horizon, recommendations."""
+        from safercities.plan import monitor_plan
+
+        who = audience(request)
+        lang = language(request)
+        _ = i18n.translations(lang).gettext
+        if not ws.store.count("plan_interventions"):
+            return tables_page(request, _("Plan"), [], _("No plan has been imported yet."))
+        m = figures.get(("plan", who.authorised, lang), lambda: monitor_plan(ws, lang=lang, public=not who.authorised))
+        target_columns = [
+            Column("target_id", _("Goal"), "text"),
+            Column("indicator_id", _("Indicator"), "text"),
+            Column("scope", _("Where"), "text"),
+            Column("baseline", _("Baseline"), "number", 1),
+            Column("current", _("Now"), "number", 1),
+            Column("ci", _("95%% interval").replace("%%", "%"), "interval", 1, "current_lower", "current_upper"),
+            Column("target_value", _("Target value"), "number", 1),
+            Column("target_date", _("By"), "text"),
+            Column("progress", _("Progress"), "percent", 0),
+            Column(
+                "pi",
+                _("95%% interval").replace("%%", "%"),
+                "interval",
+                0,
+                "progress_lower",
+                "progress_upper",
+                percent=True,
+            ),  # fmt: skip
+            Column("expected", _("Expected by now"), "percent", 0),
+            Column("status_label", _("Status"), "text"),
+        ]
+        intervention_columns = [
+            Column("intervention_id", _("Intervention"), "text"),
+            Column("title", _("What"), "text"),
+            Column("practice_id", _("Practice"), "text", link="/practices/"),
+            Column("areas", _("Where"), "text"),
+            Column("responsible", _("Responsible"), "text"),
+            Column("accountable", _("Accountable"), "text"),
+            Column("budget", _("Budget"), "number", 0),
+            Column("currency", "", "text"),
+            Column("horizon", _("Horizon"), "text"),
+            Column("status", _("Status"), "text"),
+        ]
+        budget_columns = [
+            Column("currency", "", "text"),
+            Column("horizon", _("Horizon"), "text"),
+            Column("status", _("Status"), "text"),
+            Column("interventions", _("Interventions")),
+            Column("budget", _("Budget")),
+        ]
+        recommendation_columns = [
+            Column("date", _("Date"), "text"),
+            Column("addressed", _("Addressed")),
+            Column("total", _("Recommendations")),
+            Column("share_addressed", _("Share addressed"), "percent", 0),
+        ]
+        sections = [
+            Section(
+                "targets",
+                _("Targets and progress"),
+                target_columns,
+                records(m.targets),
+                note=f"{m.rules['progress']} {m.rules['status']}",
+            ),  # fmt: skip
+            Section(
+                "interventions",
+                _("Interventions: who does what"),
+                intervention_columns,
+                records(m.interventions),
+                note=m.rules["horizon"],
+            ),  # fmt: skip
+            Section("budget", _("Budget by horizon and status"), budget_columns, records(m.budget)),
+            Section(
+                "recommendations",
+                _("Recommendations addressed over time"),
+                recommendation_columns,
+                records(m.recommendations),
+                note=m.rules["recommendations"],
+            ),  # fmt: skip
+        ]
+        return tables_page(request, _("Plan"), sections)
+
     @app.get("/data/{figure}.csv")
     async def download(request: Request, figure: str, iccs: str = "", level: str = "") -> Response:
         """The numbers behind a chart or map, as the page shows them to this audience."""
