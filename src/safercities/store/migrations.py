@@ -115,13 +115,19 @@ def add_missing_columns(store: AnyStore) -> list[str]:
 
 def make_indexes(store: AnyStore) -> None:
     """Indexes of the server backend (DuckDB has one writer at a time and no partial indexes)."""
-    if isinstance(store, PostgresStore):
-        store.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS imports_one_committed ON imports (kind, sha256) "
-            "WHERE status = 'committed'"
-        )
-        store.execute("CREATE INDEX IF NOT EXISTS incidents_incident_id ON incidents (incident_id)")
-        store.execute("CREATE INDEX IF NOT EXISTS incidents_import_id ON incidents (import_id)")
+    if not isinstance(store, PostgresStore):
+        return
+    wanted = {
+        "imports_one_committed": "CREATE UNIQUE INDEX imports_one_committed ON imports (kind, sha256) "
+        "WHERE status = 'committed'",
+        "incidents_incident_id": "CREATE INDEX incidents_incident_id ON incidents (incident_id)",
+        "incidents_import_id": "CREATE INDEX incidents_import_id ON incidents (import_id)",
+    }
+    # look first: CREATE INDEX, even IF NOT EXISTS, waits for every import in progress on the table
+    have = {r[0] for r in store.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [store.schema])}
+    for name, statement in wanted.items():
+        if name not in have:
+            store.execute(statement)
 
 
 def upgrade(store: AnyStore, steps: tuple[Migration, ...] | None = None) -> list[str]:

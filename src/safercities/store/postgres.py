@@ -237,9 +237,19 @@ class PostgresStore:
     # -- transactions and generic access -------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All or nothing; other sessions see everything inside or nothing of it (nested ones are savepoints)."""
-        with self.con.transaction():
-            yield
+        """All or nothing; other sessions see everything inside or nothing of it (nested ones are savepoints).
+
+        A connection lost on the way (a server restarted or killed) is a :class:`WorkspaceError` saying so.
+        """
+        try:
+            with self.con.transaction():
+                yield
+        except psycopg.OperationalError as exc:
+            raise WorkspaceError(
+                f"the connection to the PostgreSQL server was lost ({' '.join(str(exc).split())}); the change was not "
+                "confirmed, so it is either wholly in the store or not at all: `safercities imports` shows which; "
+                "run it again (a file imported already is recognised)"
+            ) from exc
 
     def append(self, table: str, rows: pa.Table) -> None:
         """Insert an Arrow table whose column names are a subset of the table's columns (by COPY)."""
