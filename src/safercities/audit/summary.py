@@ -141,7 +141,10 @@ def _evidence(items: pd.DataFrame, fw: Framework, lang: str) -> list[dict[str, s
     if items.empty:
         return []
     items = items.sort_values("item").drop_duplicates("text")
-    quotes = items[items["kind"] == "quote"].head(2)
+    quotes = items[items["kind"] == "quote"]
+    texts = [str(t) for t in quotes["text"]]
+    contained = [any(o != t and t in o for o in texts) for t in texts]  # a quote repeated inside a longer one
+    quotes = quotes[~np.asarray(contained, dtype=bool)].head(2)
     others = items[items["kind"] != "quote"].drop_duplicates("ref").head(EVIDENCE_SHOWN - len(quotes))
     shown = pd.concat([others, quotes])
     return [
