@@ -13,6 +13,7 @@ from markupsafe import escape
 
 import safercities as sc
 from safercities import i18n
+from safercities.audit.run import run_audit
 from safercities.sim import simulate
 from safercities.sim.sources import add_sources, import_sources
 from safercities.web import accounts
@@ -32,6 +33,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ws.import_incidents(city.incidents, mapping=city.mapping)
         import_sources(ws, folder / "source")
         accounts.create_user(ws, "vic", PASSWORD, "viewer", by="test")
+        run_audit(ws, public=True, draws=200, replications=50)
     return folder / "ws"
 
 
@@ -136,3 +138,17 @@ def test_plan_page_shows_each_target_status_and_the_rule(client: TestClient) -> 
         assert str(escape(label)) in page
     assert str(escape(monitoring.rules["status"].split(".")[0])) in page
     assert "Interventions: who does what" in page
+
+
+def test_audit_page_and_the_profile_show_the_latest_audit(client: TestClient) -> None:
+    from safercities.audit.run import latest_audit
+
+    ws = client.app.state.workspace  # type: ignore[attr-defined]
+    bundle = latest_audit(ws)
+    assert bundle is not None
+    page = client.get("/audit")
+    assert page.status_code == 200 and bundle.summary_html.read_text(encoding="utf-8")[-200:] in page.text
+    priorities = bundle.table("priorities")
+    area = str(priorities.loc[priorities["scope"] != "city", "scope"].iloc[0])
+    profile = client.get(f"/area/{area}?lang=en").text
+    assert "Priorities of the latest audit" in profile

@@ -11,6 +11,7 @@ from safercities import __version__
 from safercities.cli import (
     analyse_cmds,
     audit_cmds,
+    auditrun_cmds,
     data_cmds,
     evaluate_cmds,
     fieldwork_cmds,
@@ -68,6 +69,7 @@ app.command("simulate")(sim_cmds.simulate_command)
 app.command("demo")(sim_cmds.demo_command)
 for _module in (
     audit_cmds,
+    auditrun_cmds,
     fieldwork_cmds,
     survey_cmds,
     governance_cmds,

@@ -88,6 +88,11 @@ def demo_command(
         others = import_sources(ws, source)
         progress("indicators, survey estimates, dark figure, procurement screening")
         written += _source_outputs(ws, source, outputs)
+        progress("running the local safety audit (steps 1-4) and writing its bundle")
+        from safercities.audit.run import run_audit
+
+        bundle = run_audit(ws, public=True, pdf=True)  # the demo serves it to the public
+        written.append(bundle.path / "summary.html")
     report(areas)
     report(incidents)
     for result in others:

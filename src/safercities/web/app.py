@@ -128,6 +128,7 @@ def _area_evidence(ws: Workspace, who: Audience, area_id: str, lang: str) -> lis
                 records(latest),
             )
         )
+    sections += _area_priorities(ws, who, area_id, lang)
     if ws.store.count("walk_observations"):
         from safercities.audit.walks import observations, walk_summary
 
@@ -166,6 +167,30 @@ def _area_evidence(ws: Workspace, who: Audience, area_id: str, lang: str) -> lis
                 )
             )
     return sections
+
+
+def _area_priorities(ws: Workspace, who: Audience, area_id: str, lang: str) -> list[Section]:
+    """The latest audit's priority problems for the community, with their rule and rank interval."""
+    from safercities.audit.run import latest_audit
+
+    _ = i18n.translations(lang).gettext
+    bundle = latest_audit(ws)
+    if bundle is None or not bundle.has("priorities"):
+        return []
+    if not who.authorised and not bundle.manifest.get("parameters", {}).get("public", False):
+        return []
+    table = bundle.table("priorities")
+    here = table[table["scope"] == area_id].sort_values("rank")
+    if here.empty:
+        return []
+    columns = [
+        Column("rank", _("Rank")),
+        Column("problem", _("Problem"), "text"),
+        Column("risk_factors", _("Risk factors"), "text"),
+        Column("score", _("Score"), "number", 2),
+    ]
+    rule = str(here["rule"].iloc[0]) if "rule" in here else ""
+    return [Section("priorities", _("Priorities of the latest audit"), columns, records(here), note=rule)]
 
 
 def _walk_points(ws: Workspace, who: Audience, lang: str) -> list[tuple[float, float, str, str]]:
@@ -770,6 +795,31 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         else:
             picture = ""
         return render(request, "tables.html.j2", title=_("Governance"), sections=sections, intro="", figure=picture)
+
+    @app.get("/audit", response_class=HTMLResponse)
+    async def audit_page(request: Request) -> HTMLResponse:
+        """The latest local safety audit, as its bundle's summary shows it (steps, ranks with intervals, the
+        selected communities and why, priorities with their evidence, what is missing). Its figures were
+        computed with disclosure applied unless the audit was run for analysts; the page says which."""
+        from safercities.audit.run import latest_audit
+
+        who = audience(request)
+        lang = language(request)
+        _ = i18n.translations(lang).gettext
+        bundle = latest_audit(ws)
+        if bundle is None:
+            return tables_page(request, _("Audit"), [], _("No audit has been run yet: safercities audit run."))
+        public_run = bool(bundle.manifest.get("parameters", {}).get("public", False))
+        if not who.authorised and not public_run:
+            return tables_page(
+                request,
+                _("Audit"),
+                [],
+                _("The latest audit was run for analysts (exact counts); log in to read it, or run it with --public."),
+            )
+        html = bundle.summary_html.read_text(encoding="utf-8")
+        back = f'<p><a href="/">← safercities · {ws.config.name}</a></p>'
+        return HTMLResponse(html.replace("<body>", "<body>" + back, 1))
 
     @app.get("/plan", response_class=HTMLResponse)
     async def plan_page(request: Request) -> HTMLResponse:
