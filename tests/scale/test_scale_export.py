@@ -166,3 +166,16 @@ def test_month_windows_put_every_instant_in_its_local_month(zone: str, seconds: 
         assert f"{hits[0]:%Y-%m}" == local_month
     for (_, _, end), (_, start, _) in zip(windows, windows[1:], strict=False):
         assert end == start, "the windows must not overlap or leave gaps"
+
+
+def test_the_job_exports_a_workspace_and_says_what_is_wrong(
+    scale_city: ScaleCity, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safercities.scale.job import main
+
+    assert main(["export", str(scale_city.ws.root), str(tmp_path / "again")]) == 0
+    assert read_manifest(tmp_path / "again").incidents == scale_city.manifest.incidents
+    log = scale_city.ws.store.read("audit_log")
+    assert (log["action"] == "export").sum() >= 2, "the fixture's export and this one are in the audit log"
+    assert main(["export", str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2
+    assert "no workspace" in capsys.readouterr().err

@@ -134,3 +134,24 @@ def test_counts_equal_the_simulated_police_file(spark: Any, scale_city: ScaleCit
     kept = int(imports.loc[imports["kind"] == "incidents", "rows_accepted"].sum())
     assert int(cube["count"].sum()) == kept
     assert np.array_equal(sorted(cube["period"].dt.year.unique()), [2021, 2022, 2023])
+
+
+def test_the_spark_job_writes_the_cube_and_the_indicators(spark: Any, scale_city: ScaleCity, tmp_path: Path) -> None:
+    """What spark-submit runs on a cluster, here on the local session: results land as Parquet."""
+    import pyarrow.parquet as pq
+
+    from safercities.scale.job import run
+
+    out = tmp_path / "cube"
+    assert run(["cube", str(scale_city.export), str(out), "--by", "quarter", "--level", "district"], spark=spark) == 0
+    got = pq.read_table(out).to_pandas(date_as_object=False)
+    want = scale_city.ws.cube(by="quarter", level="district")
+    pd.testing.assert_frame_equal(got.sort_values(["area_id", "period", "iccs_section"], ignore_index=True), want)
+    out = tmp_path / "indicators"
+    argv = ["indicators", str(scale_city.export), str(out), "--period", "2022", "--indicator", "robbery_rate"]
+    assert run(argv, spark=spark) == 0
+    got = pq.read_table(out).to_pandas().sort_values("area_id", ignore_index=True)
+    want = indicator_values(scale_city.ws, period="2022")
+    want = want[want["indicator_id"] == "robbery_rate"].reset_index(drop=True)
+    np.testing.assert_allclose(got["value"], want["value"], rtol=0, atol=0)
+    np.testing.assert_allclose(got["lower"], want["lower"], rtol=0, atol=0)

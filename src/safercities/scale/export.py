@@ -220,12 +220,14 @@ def _canonical(frame: pd.DataFrame, table: str) -> pa.Table:
 
 
 def export_geoparquet(
-    ws: Workspace, folder: Path | str, *, overwrite: bool = False, progress: Progress = _quiet
+    ws: Workspace, folder: Path | str, *, overwrite: bool = False, record: bool = True, progress: Progress = _quiet
 ) -> Manifest:
     """Write the workspace's incidents (GeoParquet, by local year) and its areas, lineage and ledger.
 
     The incidents are read one local month at a time; the export checks that every incident was written
-    once (the per-year counts add up to the store's count) and records them in ``manifest.json``.
+    once (the per-year counts add up to the store's count) and records them in ``manifest.json``. With
+    ``record`` (the default) the export is logged in the workspace's audit log, as data leaving it; a
+    workspace opened read-only needs ``record=False``.
     """
     from safercities import __version__
     from safercities.audit.indicators import imported_values
@@ -274,7 +276,8 @@ def export_geoparquet(
         files=tuple(files),
     )
     (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-    ws.record_change("export", "geoparquet", {"folder": str(folder), "incidents": total, "years": sorted(by_year)})
+    if record:
+        ws.record_change("export", "geoparquet", {"folder": str(folder), "incidents": total, "years": sorted(by_year)})
     return manifest
 
 
