@@ -26,20 +26,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs the PostgreSQL server of SAFERCITIES_TEST_PG")
 
 
-@pytest.fixture(autouse=True)
-def workspace_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Where new workspaces go: with SAFERCITIES_TEST_BACKEND=postgres, one schema each on the test server,
-    dropped after the test; else a DuckDB file in the workspace folder."""
-    if not pgkit.on_postgres():
-        monkeypatch.delenv("SAFERCITIES_DATABASE", raising=False)
-        yield "duckdb"
-        return
-    url = pgkit.server_url()
-    before = pgkit.schemas(url)
-    monkeypatch.setenv("SAFERCITIES_DATABASE", url)
-    yield "postgres"
-    gc.collect()  # closes the connections of workspaces a test did not close
-    pgkit.drop_schemas(url, pgkit.schemas(url) - before)
+@pytest.fixture(scope="session", autouse=True)
+def workspace_backend() -> Iterator[str]:
+    """Where new workspaces go: with SAFERCITIES_TEST_BACKEND=postgres, a schema each on the test server
+    (those the session made are dropped at its end); else a DuckDB file in the workspace folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not pgkit.on_postgres():
+            patch.delenv("SAFERCITIES_DATABASE", raising=False)
+            yield "duckdb"
+            return
+        url = pgkit.server_url()
+        before = pgkit.schemas(url)
+        patch.setenv("SAFERCITIES_DATABASE", url)
+        yield "postgres"
+        gc.collect()  # closes the connections of workspaces a test did not close
+        pgkit.drop_schemas(url, pgkit.schemas(url) - before)
 
 
 @pytest.fixture

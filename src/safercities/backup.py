@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -212,8 +213,9 @@ class RestoreResult:
 def restore(archive: Path | str, folder: Path | str, database: str | None = None) -> RestoreResult:
     """Make a new workspace in ``folder`` from an archive, check it equals the original, then commit.
 
-    ``database`` chooses the new store (a DuckDB file name or a ``postgresql://`` URL; default
-    ``store.duckdb``). Nothing is left in ``folder`` or the database when any check fails.
+    ``database`` chooses the new store (a DuckDB file name or a ``postgresql://`` URL; default: the
+    ``SAFERCITIES_DATABASE`` environment variable, as for ``init``, else ``store.duckdb``). Nothing is left
+    in ``folder`` or the database when any check fails.
     """
     root = Path(folder)
     if (root / CONFIG_NAME).exists():
@@ -227,7 +229,8 @@ def restore(archive: Path | str, folder: Path | str, database: str | None = None
         try:
             (root / CONFIG_NAME).write_text(config_text, encoding="utf-8")
             config = load_config(root)
-            config = config.with_(database=new_database(root, database or "store.duckdb", config.name))
+            chosen = database or os.environ.get("SAFERCITIES_DATABASE") or "store.duckdb"
+            config = config.with_(database=new_database(root, chosen, config.name))
             save_config(root, config)
             store = open_store(root, config.database, config.name)
             rows = _load(store, manifest, opened, Path(archive))

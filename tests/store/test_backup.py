@@ -60,7 +60,9 @@ def test_duckdb_backup_restores_equal(built: ak.City, tmp_path: Path) -> None:
     archive = tmp_path / "city.zip"
     with open_workspace(built.root, read_only=True) as ws:
         manifest = backup(ws, archive)
-    assert manifest.backend == "duckdb" and set(manifest.tables) == set(TABLES)
+    with open_workspace(built.root, read_only=True) as ws:
+        backend = "postgresql" if isinstance(ws.store, PostgresStore) else "duckdb"
+    assert manifest.backend == backend and set(manifest.tables) == set(TABLES)
     assert manifest.tables["incidents"].rows == len(built.incidents)
     assert manifest.tables["users"].rows == 1
     result = restore(archive, tmp_path / "restored")
