@@ -311,7 +311,7 @@ def default_selection_indicator(dimensions: Iterable[str]) -> str:
     return next((d for d in dimensions if "crime" in d), OVERALL)
 
 
-def _selection_series(
+def selection_series(
     name: str, scores: pd.DataFrame, chosen: pd.DataFrame, fw: Framework, lang: str
 ) -> tuple[pd.Series, str]:
     """The per-area values that the strata follow, and their name in ``lang``."""
@@ -527,7 +527,7 @@ def run_audit(
 
     # step 2: selection of communities
     which = selection_indicator or default_selection_indicator(scores["dimension"])
-    series, label = _selection_series(which, scores, chosen, fw, lang)
+    series, label = selection_series(which, scores, chosen, fw, lang)
     selection = select_communities(
         areas[["area_id", "name"]], series, counts or DEFAULT_COUNTS, exclude=exclude, seed=seed,
         language=lang, indicator_name=label,

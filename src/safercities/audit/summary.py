@@ -258,7 +258,7 @@ def _headlines(
         text(
             "headline.selected", lang,
             count=int(got.sum()), high=int(got.get("high", 0)), medium=int(got.get("medium", 0)),
-            low=int(got.get("low", 0)), indicator=_selection_name(manifest, tables, lang),
+            low=int(got.get("low", 0)), indicator=selection_name(manifest, tables, lang),
         )
     )  # fmt: skip
     if "priorities" in tables:
@@ -279,7 +279,7 @@ def _headlines(
     return lines
 
 
-def _selection_name(manifest: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], lang: str) -> str:
+def selection_name(manifest: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], lang: str) -> str:
     reason = tables["selection"]["reason"].dropna()
     if len(reason):  # the reasons name the indicator as the selection put it
         return str(manifest["parameters"]["_selection_label"])

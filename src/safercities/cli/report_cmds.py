@@ -44,3 +44,27 @@ def bulletin_command(
         content = bulletin(ws, month, who)
         html = bulletin_html(content, lang or ws.config.lang)
     console.print(f"wrote {write_report(html, out)} ({content.month}, audience {who.role})")
+
+
+@report_app.command("audit")
+@friendly
+def audit_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Write .pdf or .html.")],
+    lang: LangOption = None,
+    bundle: Annotated[
+        Path | None, typer.Option(help="An audit bundle folder (default: the workspace's latest audit).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The safety-audit report from an audit bundle, in any of the three languages (nothing recomputed)."""
+    from safercities.audit.run import latest_audit, load_audit
+    from safercities.errors import WorkspaceError
+    from safercities.report.audit import audit_report_html
+    from safercities.report.render import write_report
+
+    with open_workspace(chosen(workspace), read_only=True) as ws:
+        found = load_audit(bundle) if bundle else latest_audit(ws)
+        if found is None:
+            raise WorkspaceError("the workspace holds no audit yet: run `safercities audit run` first")
+        html = audit_report_html(found, lang or ws.config.lang)
+    console.print(f"wrote {write_report(html, out)} (audit {found.content_sha256[:12]})")
