@@ -78,8 +78,12 @@ def export_folder(param: dict[str, Any]) -> Path:
         return folder / "export"
     source = workspace_folder({"rows": param["rows"], "areas": param["areas"]}) / "ws"
     work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=cache_root()))
-    with open_workspace(source) as ws:  # writable: brings B2's cached store up to the current schema
-        export_geoparquet(ws, work / "export", record=False)
+    try:
+        with open_workspace(source) as ws:  # writable: brings B2's cached store up to the current schema
+            export_geoparquet(ws, work / "export", record=False)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     (work / "done").write_text("ok")
     shutil.rmtree(folder, ignore_errors=True)
     work.rename(folder)
