@@ -68,11 +68,8 @@ def area_risk(
     placed = place_processes(ws)
     scores = process_scores(result).rename_axis("ocid").reset_index()
     frame = result.processes[["ocid"]].merge(scores, on="ocid").merge(placed, on="ocid", how="left")
-    awarded = (
-        ws.store.con.execute("SELECT ocid, min(date) AS award_date FROM procurement_awards WHERE active GROUP BY ocid")
-        .to_arrow_table()
-        .to_pandas()
-    )
+    awards = ws.store.read("procurement_awards", "active")  # through the store: DuckDB and PostgreSQL alike
+    awarded = awards.groupby("ocid", as_index=False)["date"].min().rename(columns={"date": "award_date"})
     frame = frame.merge(awarded, on="ocid", how="left")
     when = pd.to_datetime(frame["award_date"], utc=True).dt.tz_convert(ws.config.timezone).dt.tz_localize(None)
     if by == "all":

@@ -107,10 +107,8 @@ def import_ocds(
     compiled = compile_releases(publication.releases, publication.compiled, publication.linked)
     tables = ex.extract(compiled)
     replacing = ws.store.find_import(KIND, sha) if replace else None
-    held = ws.store.con.execute(
-        "SELECT DISTINCT ocid FROM procurement_processes WHERE import_id IS DISTINCT FROM ?", [replacing]
-    ).fetchall()
-    taken = tables.processes["ocid"].isin({row[0] for row in held})
+    held = ws.store.read("procurement_processes", "import_id IS DISTINCT FROM ?", [replacing])["ocid"]
+    taken = tables.processes["ocid"].isin(set(held))
     rejects = pd.DataFrame(
         {
             "row_number": tables.processes.loc[taken, "source_row"].to_numpy(),
