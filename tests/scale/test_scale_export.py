@@ -179,3 +179,15 @@ def test_the_job_exports_a_workspace_and_says_what_is_wrong(
     assert (log["action"] == "export").sum() >= 2, "the fixture's export and this one are in the audit log"
     assert main(["export", str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2
     assert "no workspace" in capsys.readouterr().err
+
+
+def test_without_java_spark_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from safercities.errors import WorkspaceError
+    from safercities.scale.spark import java_missing, local_session
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    reason = java_missing()
+    assert reason is not None and "openjdk-17-jre-headless" in reason
+    with pytest.raises(WorkspaceError, match="Java runtime"):
+        local_session()

@@ -155,3 +155,33 @@ def test_the_spark_job_writes_the_cube_and_the_indicators(spark: Any, scale_city
     want = want[want["indicator_id"] == "robbery_rate"].reset_index(drop=True)
     np.testing.assert_allclose(got["value"], want["value"], rtol=0, atol=0)
     np.testing.assert_allclose(got["lower"], want["lower"], rtol=0, atol=0)
+
+
+def test_sums_means_and_filters_on_other_columns_equal_the_audit(
+    spark: Any, scale_city: ScaleCity, tmp_path: Path
+) -> None:
+    """sum(), mean(), a text filter (with a list) and a numeric filter, each read as the audit reads them."""
+    from safercities.audit.framework import framework_path
+
+    text = framework_path("default").read_text(encoding="utf-8")
+    formulas = {
+        'count(incidents, iccs="0101") / areas.population * 100000': (
+            'count(incidents, location_type=["Vía pública", "Mercado"]) / areas.population * 1000'
+        ),
+        'count(incidents, iccs="0201") / areas.population * 100000': 'mean(incidents.x, iccs="05") - 300000',
+        'count(incidents, iccs="0301") / areas.population * 100000': "sum(incidents.import_id, import_id=2) / 2",
+    }
+    for old, new in formulas.items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "columns.yaml"
+    path.write_text(text, encoding="utf-8")
+    chosen = ["homicide_rate", "assault_rate", "sexual_violence_rate"]
+    for level in ("community", "district"):
+        want = indicator_values(scale_city.ws, path, ["2022", "2021-12"], level=level)
+        want = want[want["indicator_id"].isin(chosen)].reset_index(drop=True)
+        got = spark_indicator_values(
+            spark, scale_city.export, path, ["2022", "2021-12"], level=level, indicators=chosen
+        )
+        pd.testing.assert_frame_equal(got, want)
+        assert got["value"].notna().mean() > 0.8 and (got["value"].dropna() >= 0).all() and (got["value"] > 0).any()
