@@ -240,3 +240,13 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="cannot reach the PostgreSQL server"):
         init(tmp_path / "ws", name="X", crs="EPSG:32614", database="postgresql://nobody@127.0.0.1:9/none?schema=x")
     assert not (tmp_path / "ws" / "safercities.toml").exists()
+
+
+def test_a_nul_character_is_stored_as_the_replacement_character(pair) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL text cannot hold U+0000 (DuckDB can): the server store writes U+FFFD instead of failing."""
+    _, pg = pair
+    with pg.store.transaction():
+        pg.record_change("nul", "a\x00b", {"raw": "c\x00d"})
+        got = pg.store.read("audit_log", "action = ?", ["nul"])
+        pg.store.delete("audit_log", "action = ?", ["nul"])
+    assert got["target"].tolist() == ["a\ufffdb"]

@@ -265,6 +265,8 @@ class PostgresStore:
                 column = pa.array([None if v is None else v.hex() for v in column.to_pylist()], pa.string())
             elif pa.types.is_null(column.type):
                 column = column.cast(pa.string())
+            elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                column = _without_nul(column)
             arrays.append(column)
         data = io.BytesIO()
         pacsv.write_csv(pa.table(arrays, names=columns), data, pacsv.WriteOptions(include_header=False))
@@ -341,7 +343,7 @@ class PostgresStore:
         self.con.execute("CREATE TEMP TABLE IF NOT EXISTS candidate_ids (incident_id text)")
         self.con.execute("TRUNCATE candidate_ids")
         data = io.BytesIO()
-        candidates = pa.table({"incident_id": pc.cast(ids, pa.string())})
+        candidates = pa.table({"incident_id": _without_nul(pc.cast(ids, pa.string()))})
         pacsv.write_csv(candidates, data, pacsv.WriteOptions(include_header=False))
         with self.con.cursor().copy("COPY candidate_ids FROM STDIN WITH (FORMAT csv)") as copy:
             copy.write(data.getvalue())
@@ -684,6 +686,11 @@ class PostgresStore:
             {"offence_code": pa.string(), "offence_label": pa.string(), "iccs_code": pa.string(), "count": pa.int64()},
         )
         return sections, local
+
+
+def _without_nul(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """PostgreSQL text cannot hold U+0000: the store writes U+FFFD (the replacement character) in its place."""
+    return pc.replace_substring(column, "\x00", "\ufffd")
 
 
 def _epoch(expression: str) -> str:
