@@ -12,6 +12,7 @@ from safercities.cli import (
     analyse_cmds,
     audit_cmds,
     auditrun_cmds,
+    backup_cmds,
     data_cmds,
     evaluate_cmds,
     fieldwork_cmds,
@@ -78,6 +79,7 @@ for _module in (
     procurement_cmds,
     web_cmds,
     report_cmds,
+    backup_cmds,
 ):
     _module.register(app, import_cmds.app)
 

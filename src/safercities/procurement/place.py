@@ -69,7 +69,7 @@ def area_risk(
     scores = process_scores(result).rename_axis("ocid").reset_index()
     frame = result.processes[["ocid"]].merge(scores, on="ocid").merge(placed, on="ocid", how="left")
     awards = ws.store.read("procurement_awards", "active")  # through the store: DuckDB and PostgreSQL alike
-    awarded = awards.groupby("ocid", as_index=False)["date"].min().rename(columns={"date": "award_date"})
+    awarded = awards.groupby("ocid")["date"].min().rename("award_date").reset_index()
     frame = frame.merge(awarded, on="ocid", how="left")
     when = pd.to_datetime(frame["award_date"], utc=True).dt.tz_convert(ws.config.timezone).dt.tz_localize(None)
     if by == "all":
