@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,15 +57,26 @@ class DuckDBStore:
     # -- transactions and generic access -------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All or nothing: everything inside commits together or rolls back together."""
+        """All or nothing: everything inside commits together or rolls back together. A failure of the
+        database itself (a full disk, say) becomes one clear WorkspaceError, the store left as it was."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
+        except duckdb.Error as exc:
+            self._rollback()
+            raise WorkspaceError(f"the store {self.path} could not write the change, nothing was kept: {exc}") from exc
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._rollback()
             raise
-        else:
+        try:
             self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            self._rollback()
+            raise WorkspaceError(f"the store {self.path} could not commit the change, nothing was kept: {exc}") from exc
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(duckdb.Error):  # the transaction may be gone already (DuckDB aborted it)
+            self.con.execute("ROLLBACK")
 
     def append(self, table: str, rows: pa.Table) -> None:
         """Insert an Arrow table whose column names are a subset of the table's columns."""
