@@ -185,3 +185,23 @@ def test_sums_means_and_filters_on_other_columns_equal_the_audit(
         )
         pd.testing.assert_frame_equal(got, want)
         assert got["value"].notna().mean() > 0.8 and (got["value"].dropna() >= 0).all() and (got["value"] > 0).any()
+
+
+def test_a_workspace_without_incidents_gives_the_workspace_s_empty_answers(
+    spark: Any, scale_city: ScaleCity, tmp_path: Path
+) -> None:
+    import safercities.workspace as sc
+    from safercities.scale.duckdb_parquet import duckdb_cube
+    from safercities.scale.export import export_geoparquet
+
+    with sc.init(tmp_path / "ws", name="Vacía", crs="EPSG:32614", timezone="America/Mexico_City") as ws:
+        ws.import_areas(scale_city.city.areas, id="area_id", population="population", level="level",
+                        parent="parent_id")  # fmt: skip
+        manifest = export_geoparquet(ws, tmp_path / "export")
+        assert manifest.incidents == 0 and not manifest.files
+        want = ws.cube(by="month", level="district")
+        assert want.empty
+        pd.testing.assert_frame_equal(spark_cube(spark, tmp_path / "export", "month", "district"), want)
+        pd.testing.assert_frame_equal(duckdb_cube(tmp_path / "export", "month", "district"), want)
+        got = spark_indicator_values(spark, tmp_path / "export", period="2022", level="district")
+        pd.testing.assert_frame_equal(got, indicator_values(ws, period="2022", level="district"))

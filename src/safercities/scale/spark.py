@@ -111,8 +111,23 @@ def manifest(spark: SparkSession, folder: str | Path) -> Manifest:
     return parse_manifest(str(row[0]), uri)
 
 
-def incidents(spark: SparkSession, folder: str | Path) -> DataFrame:
-    """The incidents as a Spark DataFrame (the ``year`` partition is a column; Spark skips unread years)."""
+_SPARK_TYPES = {
+    "VARCHAR": "STRING",
+    "TIMESTAMPTZ": "TIMESTAMP",
+    "DOUBLE": "DOUBLE",
+    "INTEGER": "INT",
+    "BIGINT": "BIGINT",
+}
+
+
+def incidents(spark: SparkSession, folder: str | Path, known: Manifest | None = None) -> DataFrame:
+    """The incidents as a Spark DataFrame (the ``year`` partition is a column; Spark skips unread years).
+
+    An export without incidents (a workspace with areas only) gives an empty frame of the same columns.
+    """
+    if known is not None and known.incidents == 0:
+        columns = [f"{c} {_SPARK_TYPES[t.split()[0]]}" for c, t in TABLES[INCIDENTS].items()]
+        return spark.createDataFrame([], ", ".join([*columns, "geometry BINARY", f"{PARTITION} INT"]))
     return spark.read.option("basePath", _uri(folder, INCIDENTS)).parquet(_uri(folder, INCIDENTS))
 
 
@@ -158,7 +173,7 @@ def spark_cube(
     links = sf.broadcast(_lineage(spark, folder, level, known))
     section = sf.substring(sf.col("iccs_code"), 1, 2)
     finest = (
-        incidents(spark, folder)
+        incidents(spark, folder, known)
         .select(
             "area_id",
             sf.to_date(sf.date_trunc(by, _local_time(timezone))).alias("period"),
@@ -279,7 +294,9 @@ def _aggregates(
 
     years = sorted(set().union(*(_period_years(p) for p in periods)))
     rows = (
-        incidents(spark, folder).where(sf.col(PARTITION).isin(years)).withColumn("_when", _local_time(known.timezone))
+        incidents(spark, folder, known)
+        .where(sf.col(PARTITION).isin(years))
+        .withColumn("_when", _local_time(known.timezone))
     )
     links = spark.createDataFrame(
         pa.Table.from_pandas(mapping[["area_id", "_target"]].astype(str), preserve_index=False)
