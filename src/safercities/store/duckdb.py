@@ -194,7 +194,7 @@ class DuckDBStore:
             return (
                 self.con.execute(
                     f"""
-                WITH buckets AS NOT MATERIALIZED (  -- quarter hours (UTC): every time zone offset is a multiple of 15 minutes
+                WITH buckets AS NOT MATERIALIZED (  -- quarter hours (UTC): every UTC offset is a multiple of 15 minutes
                     SELECT area_id, substr(iccs_code, 1, 2) AS iccs_section,
                            epoch_us(occurred_from) // 900000000 AS q15
                     FROM incidents
