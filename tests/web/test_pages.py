@@ -152,3 +152,17 @@ def test_audit_page_and_the_profile_show_the_latest_audit(client: TestClient) ->
     area = str(priorities.loc[priorities["scope"] != "city", "scope"].iloc[0])
     profile = client.get(f"/area/{area}?lang=en").text
     assert "Priorities of the latest audit" in profile
+
+
+def test_every_table_of_a_page_downloads_as_the_audience_sees_it(client: TestClient) -> None:
+    client.cookies.clear()
+    for page in ("survey", "procurement", "governance", "plan"):
+        html = client.get(f"/{page}?lang=en").text
+        links = re.findall(rf'href="(/data/table/{page}/[a-z_]+[.]csv)"', html)
+        assert links, page
+        for link in links:
+            answer = client.get(link)
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv"), link
+            assert len(answer.text.splitlines()) >= 2, link
+    assert client.get("/data/table/procurement/buyers.csv").status_code == 404  # not shown to the public
+    assert client.get("/data/table/nope/x.csv").status_code == 404

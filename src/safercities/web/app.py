@@ -47,6 +47,8 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention: marks a mes
     return message
 
 
+TABLE_PAGES = frozenset({"survey", "procurement", "governance", "plan"})
+"""Pages made of tables, each of which downloads as CSV (``/data/table/<page>/<table>.csv``)."""
 ROLE_NAMES = (N_("admin"), N_("analyst"), N_("viewer"), N_("public"))
 EMERGING_NAMES = (
     N_("new hot spot"),
@@ -283,6 +285,16 @@ def _network_png(graph: Any, lang: str, draw: Callable[..., Path]) -> str:
         return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
 
 
+def _csv(frame: pd.DataFrame, name: str) -> Response:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
 def _facet_column(facet: str) -> str:
     return {
         "approach": "approaches",
@@ -373,6 +385,7 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         )
 
     def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        request.state.sections = context.get("sections", [])  # for the CSV download of each table
         lang = language(request)
         env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
         current = session(request)
@@ -385,6 +398,7 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             public=public,
             csrf=csrf,
             min_count=ws.config.disclosure.min_count,
+            table_page=request.url.path.strip("/") if request.url.path.strip("/") in TABLE_PAGES else "",
             path=request.url.path,
             query=request.url.query,
             n=lambda value, digits=0: i18n.number(value, lang, digits),
@@ -906,6 +920,26 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
         ]
         return tables_page(request, _("Plan"), sections)
 
+    table_pages = {
+        "survey": survey_page,
+        "procurement": procurement_page,
+        "governance": governance_page,
+        "plan": plan_page,
+    }
+
+    @app.get("/data/table/{page}/{key}.csv")
+    async def download_table(request: Request, page: str, key: str) -> Response:
+        """A table of a page as CSV: the rows this audience sees on that page, every column of them."""
+        if page not in table_pages:
+            raise HTTPException(status_code=404)
+        shown = await table_pages[page](request)
+        if shown.status_code != 200:
+            return shown
+        found = [s for s in getattr(request.state, "sections", []) if s.key == key]
+        if not found:
+            raise HTTPException(status_code=404)
+        return _csv(pd.DataFrame(found[0].rows), f"{page}-{key}")
+
     @app.get("/data/{figure}.csv")
     async def download(request: Request, figure: str, iccs: str = "", level: str = "") -> Response:
         """The numbers behind a chart or map, as the page shows them to this audience."""
@@ -919,13 +953,7 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             frame = figures.get(("recent", who.role, lang), lambda: observatory.recent_change(ws, who))
         else:
             raise HTTPException(status_code=404)
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False)
-        return Response(
-            buffer.getvalue(),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{figure}.csv"'},
-        )
+        return _csv(frame, figure)
 
     @app.get("/imports", response_class=HTMLResponse)
     async def imports_page(request: Request) -> HTMLResponse:
