@@ -24,7 +24,8 @@ from safercities.workspace import Workspace
 
 INDICATOR_ID = "procurement_risk"
 SOURCE = "safercities procurement red flags (OCDS)"
-UNIT = "rarity-weighted share of red flags raised, 0-1"
+UNIT = "index"
+"""The framework's unit id: a rarity-weighted share of red flags raised, from 0 to 1."""
 INDICATOR_COLUMNS = ["area_id", "period", "indicator_id", "value", "lower", "upper", "se", "source", "unit"]
 
 

@@ -60,6 +60,8 @@ CITY_LEVEL = frozenset(
         "crime_data_published",
     }
 )
+FROM_OTHER_SOURCES = frozenset({"procurement_risk"})
+"""Indicators another source of the synthetic city supplies (the procurement screening of its OCDS history)."""
 FAMILY_VIOLENCE_SEEN = 0.45
 """Chance that a true family-violence crime reaches the police, prosecutors or family services."""
 INJURY_SEEN = 0.25
@@ -200,7 +202,7 @@ def simulate_indicators(
     rows: list[pd.DataFrame] = []
     rules: dict[str, dict[str, Any]] = {}
     true_props: dict[str, dict[str, list[float]]] = {}
-    for indicator in (i for i in fw.indicators if i.imported):
+    for indicator in (i for i in fw.indicators if i.imported and i.id not in FROM_OTHER_SOURCES):
         if indicator.id in CITY_LEVEL:
             shape = _shape(indicator)
             value = _draw(shape, indicator.unit, rng.standard_normal(len(years)))

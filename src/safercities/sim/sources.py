@@ -76,4 +76,15 @@ def import_sources(ws: Workspace, source: Path) -> list[ImportResult]:
         import_survey(ws, source / "survey.csv", source / "survey_design.toml"),
         *[import_ocds(ws, path, rules=rules) for path in sorted((source / "procurement").glob("releases-*.json"))],
         import_buyer_areas(ws, source / "procurement" / "buyer_areas.csv"),
+        _procurement_indicator(ws, source / "procurement" / "procurement_risk.csv"),
     ]
+
+
+def _procurement_indicator(ws: Workspace, path: Path) -> ImportResult:
+    """The procurement screening fed into the audit's governance dimension, as a team would do it
+    (`safercities procurement indicator --out F` then `safercities import indicators F`)."""
+    from safercities.audit.indicators import import_indicators
+    from safercities.procurement.place import governance_indicator
+
+    governance_indicator(ws).to_csv(path, index=False)
+    return import_indicators(ws, path, layout="long")
