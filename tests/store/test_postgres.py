@@ -177,6 +177,7 @@ def test_existing_incident_ids_are_identical(pair) -> None:  # type: ignore[no-u
 
 _text = st.one_of(
     st.none(),
+    st.sampled_from(["NULL", "null", "NA", "N/A", "NaN", "nan", "", '""', "\\N", "#N/A", "None"]),  # words of nulls
     st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30),
 )
 

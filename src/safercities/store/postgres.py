@@ -207,6 +207,7 @@ class PostgresStore:
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=read_types,
+                null_values=[""],  # COPY writes NULL as an unquoted empty field; the text 'NULL' is text
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
                 true_values=["t"],
