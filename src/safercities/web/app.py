@@ -98,16 +98,14 @@ class Figures:
         return self._cache[key]
 
 
-def _area_evidence(ws: Workspace, who: Audience, area_id: str, lang: str) -> list[Section]:
+def _area_evidence(ws: Workspace, who: Audience, area_id: str, lang: str, values: pd.DataFrame) -> list[Section]:
     """What the audit holds on one community: indicator values by dimension, safety-walk ratings, and (for
     logged-in users: they are people's words) focus-group quotes; the audit's priorities and the plan's
     interventions where they exist."""
     from safercities.audit.framework import load_framework
-    from safercities.audit.indicators import indicator_values
 
     _ = i18n.translations(lang).gettext
     sections: list[Section] = []
-    values = indicator_values(ws, public=not who.authorised)
     here = values[(values["area_id"] == area_id) & values["value"].notna()]
     if len(here):
         names = load_framework().to_frame(lang).set_index("indicator_id")
@@ -346,7 +344,18 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
 
     # -- who, in which language -----------------------------------------------------------------------
     def session(request: Request) -> accounts.Session | None:
-        return accounts.session_of(ws, request.cookies.get(COOKIE))
+        """The request's session, looked up in the store once per request."""
+        if not hasattr(request.state, "session"):
+            request.state.session = accounts.session_of(ws, request.cookies.get(COOKIE))
+        return request.state.session  # type: ignore[no-any-return]
+
+    def indicator_values_for(who: Audience) -> pd.DataFrame:
+        """Every area's indicator values, computed once per data version and audience (not once per area)."""
+        from safercities.audit.indicators import indicator_values
+
+        return figures.get(
+            ("indicator-values", who.authorised), lambda: indicator_values(ws, public=not who.authorised)
+        )
 
     def audience(request: Request) -> Audience:
         current = session(request)
@@ -578,7 +587,8 @@ def create_app(root: Path | str, *, public: bool = False, secure_cookies: bool =
             monthly=profile.monthly.to_dict("records"),
             chart=json.dumps(chart),
             extra_sections=figures.get(
-                ("area-evidence", who.role, area_id, lang), lambda: _area_evidence(ws, who, area_id, lang)
+                ("area-evidence", who.role, area_id, lang),
+                lambda: _area_evidence(ws, who, area_id, lang, indicator_values_for(who)),
             ),
         )
 
