@@ -21,11 +21,13 @@ import pyarrow as pa
 from safercities.audit.codebook import Codebook, load_codebook
 from safercities.audit.records import (
     Ledger,
+    check_date_order,
     check_file,
     find_columns,
     flag_dates,
     fold,
     fold_series,
+    held_ids,
     make_ids,
     match_areas,
     optional_text,
@@ -218,23 +220,18 @@ def import_fieldwork(
     """Import a focus-group / interview file (CSV or XLSX): every row stored or rejected with its reason."""
     path = Path(path)
     check_file(path)
-    if date_order not in ("dmy", "mdy", "ymd"):
-        raise InputError(f"The 'date_order' parameter must be one of 'dmy', 'mdy', 'ymd'. Got {date_order!r} instead.")
+    check_date_order(date_order)
     sha = file_sha256(path)
     repeat = ws.repeated_import(KIND, path, sha, replace)
     if repeat is not None:
         return repeat
     raw = read_table(path, SourceOptions(sheet=sheet))
-    replacing = ws.store.find_import(KIND, sha) if replace else None
-    held = ws.store.read(KIND)
-    if replacing is not None:
-        held = held[held["import_id"] != replacing]
     prepared = prepare_segments(
         raw,
         codebook or load_codebook(),
         ws.store.areas()[["area_id", "name"]],
         id_prefix=sha[:12],
-        existing_ids=frozenset(held["segment_id"]),
+        existing_ids=held_ids(ws, KIND, "segment_id", sha, replace),
         date_order=date_order,
     )
     options: dict[str, object] = {"date_order": date_order, "sheet": sheet, "encoding": raw.encoding}

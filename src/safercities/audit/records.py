@@ -20,6 +20,7 @@ import pyarrow as pa
 from safercities.errors import InputError
 from safercities.ingest.dates import strptime
 from safercities.ingest.readers import RawTable
+from safercities.workspace import Workspace
 
 REJECT_COLUMNS = ("row_number", "column_name", "reason_code", "reason", "raw")
 
@@ -198,3 +199,14 @@ def make_ids(given: pd.Series, prefix: str, row_numbers: np.ndarray) -> pd.Serie
 def check_file(path: Path) -> None:
     if not path.exists():
         raise InputError("file not found", file=path)
+
+
+def check_date_order(order: str) -> None:
+    if order not in ("dmy", "mdy", "ymd"):
+        raise InputError(f"The 'date_order' parameter must be one of 'dmy', 'mdy', 'ymd'. Got {order!r} instead.")
+
+
+def held_ids(ws: Workspace, kind: str, column: str, sha: str, replace: bool) -> frozenset[str]:
+    """Ids other imports already stored in table ``kind`` (the import being replaced does not count)."""
+    replacing = ws.store.find_import(kind, sha) if replace else None
+    return frozenset(ws.store.read(kind, "import_id IS DISTINCT FROM ?", [replacing])[column])

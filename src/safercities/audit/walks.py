@@ -23,11 +23,13 @@ from scipy import stats
 from safercities.audit.codebook import Codebook, load_codebook
 from safercities.audit.records import (
     Ledger,
+    check_date_order,
     check_file,
     find_columns,
     flag_dates,
     fold,
     fold_series,
+    held_ids,
     make_ids,
     optional_text,
     parse_dates,
@@ -205,18 +207,13 @@ def import_walks(
     """Import a safety-walk file (CSV or XLSX): each point placed in its area or rejected with the reason."""
     path = Path(path)
     check_file(path)
-    if date_order not in ("dmy", "mdy", "ymd"):
-        raise InputError(f"The 'date_order' parameter must be one of 'dmy', 'mdy', 'ymd'. Got {date_order!r} instead.")
+    check_date_order(date_order)
     sha = file_sha256(path)
     repeat = ws.repeated_import(KIND, path, sha, replace)
     if repeat is not None:
         return repeat
     raw = read_table(path, SourceOptions(sheet=sheet))
     index, area_ids, bounds = ws.area_index()
-    replacing = ws.store.find_import(KIND, sha) if replace else None
-    held = ws.store.read(KIND)
-    if replacing is not None:
-        held = held[held["import_id"] != replacing]
     prepared = prepare_walks(
         raw,
         codebook or load_codebook(),
@@ -225,7 +222,7 @@ def import_walks(
         lonlat_bounds=bounds,
         crs=ws.config.pyproj_crs,
         id_prefix=sha[:12],
-        existing_ids=frozenset(held["observation_id"]),
+        existing_ids=held_ids(ws, KIND, "observation_id", sha, replace),
         date_order=date_order,
     )
     options: dict[str, object] = {"date_order": date_order, "sheet": sheet, "encoding": raw.encoding}
